@@ -1,0 +1,89 @@
+"""The exception tree of labelport.
+
+Every error labelport raises on purpose derives from :class:`LabelportError`, so callers (and the
+CLI) can catch one class. Messages name the object at fault (project, asset external id, job,
+category, field) and say what to do.
+
+::
+
+    LabelportError
+    ├── NotFound                  a project, asset, label or user id that does not exist
+    ├── ValidationError           a bad argument or a bad value (also a ValueError)
+    │   ├── OntologyError         an invalid jsonInterface
+    │   ├── JsonResponseError     a jsonResponse that does not fit the ontology
+    │   ├── UnknownFieldError     a field path that does not exist
+    │   └── FilterError           an unknown filter or a bad filter value
+    ├── ParsedLabelError          misuse of the ParsedLabel API (also an AttributeError or KeyError)
+    │   ├── JobNotExistingError
+    │   ├── AttributeNotCompatibleWithJobError
+    │   └── FrameIndexError
+    ├── IncompatibleFormatError   an export format that cannot hold the project or an option
+    ├── ExportError               an export that could not be written
+    ├── MediaError                a media file that cannot be read or stored
+    └── SchemaVersionError        a database written by a newer labelport
+"""
+
+from __future__ import annotations
+
+
+class LabelportError(Exception):
+    """Root of every error raised by labelport on purpose."""
+
+
+class NotFound(LabelportError, LookupError):
+    """A project, asset, label, role or user that does not exist."""
+
+
+class ValidationError(LabelportError, ValueError):
+    """A bad argument or value; nothing was stored."""
+
+
+class OntologyError(ValidationError):
+    """The jsonInterface (ontology) is invalid."""
+
+
+class JsonResponseError(ValidationError):
+    """A label's jsonResponse does not fit the project's ontology."""
+
+
+class UnknownFieldError(ValidationError):
+    """A requested field path does not exist."""
+
+
+class FilterError(ValidationError):
+    """An unknown filter keyword, or a filter value of the wrong kind."""
+
+
+class ParsedLabelError(LabelportError):
+    """Misuse of the ParsedLabel API."""
+
+
+class JobNotExistingError(ParsedLabelError, KeyError):
+    """A job name that the ontology does not define."""
+
+    def __str__(self) -> str:  # KeyError would print the repr of the message
+        return str(self.args[0]) if self.args else ""
+
+
+class AttributeNotCompatibleWithJobError(ParsedLabelError, AttributeError):
+    """An attribute that does not apply to the job's task or to the annotation's tool."""
+
+
+class FrameIndexError(ParsedLabelError, IndexError):
+    """A video frame index outside the label's frames."""
+
+
+class IncompatibleFormatError(LabelportError, ValueError):
+    """An export format that cannot represent the project, a job, or an option."""
+
+
+class ExportError(LabelportError):
+    """An export that could not be completed."""
+
+
+class MediaError(LabelportError):
+    """A media file that cannot be read, probed or stored."""
+
+
+class SchemaVersionError(LabelportError):
+    """The database schema is newer than this version of labelport understands."""
