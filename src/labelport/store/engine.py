@@ -1,0 +1,123 @@
+"""Opening a store: the database URL, the engine and its connection settings, the media folder."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from labelport.errors import ValidationError
+from labelport.store.migrations import migrate
+
+#: How long a SQLite writer waits for another writer before giving up, in milliseconds.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def labelport_home() -> Path:
+    """``$LABELPORT_HOME``, by default ``~/.labelport``."""
+    return Path(os.environ.get("LABELPORT_HOME") or "~/.labelport").expanduser()
+
+
+def resolve_database_url(database_url: str | None) -> str:
+    """The URL to open: the argument, else ``$LABELPORT_DATABASE_URL``, else a SQLite file in the home.
+
+    ``postgresql://`` and ``postgres://`` URLs get the psycopg 3 driver; a bare path means a SQLite file.
+    """
+    url = database_url or os.environ.get("LABELPORT_DATABASE_URL")
+    if not url:
+        home = labelport_home()
+        home.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{home / 'labelport.db'}"
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _sqlite_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    in_memory = parsed.database in (None, "", ":memory:")
+    options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+    if in_memory:
+        options["poolclass"] = StaticPool
+    else:
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **options)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event below owns transactions
+        cursor = dbapi_connection.cursor()
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take the write lock up front, so two writers queue on the busy timeout instead
+        # of failing when a read transaction tries to become a write transaction.
+        write = conn.get_execution_options().get("labelport_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+class Store:
+    """A database (SQLite or PostgreSQL) and the folder that holds its media files."""
+
+    def __init__(self, database_url: str | None = None, media_dir: str | Path | None = None) -> None:
+        self.url = resolve_database_url(database_url)
+        dialect = make_url(self.url).get_backend_name()
+        if dialect == "sqlite":
+            self.engine = _sqlite_engine(self.url)
+        elif dialect == "postgresql":
+            self.engine = create_engine(self.url, pool_pre_ping=True)
+        else:
+            raise ValidationError(
+                f"Unsupported database URL {self.url!r}: use sqlite:///path/to/file.db "
+                "or postgresql+psycopg://user:password@host/dbname."
+            )
+        self.dialect = dialect
+        self.media_dir = self._media_dir(media_dir)
+        with self.write() as conn:
+            migrate(conn)
+
+    def _media_dir(self, media_dir: str | Path | None) -> Path:
+        chosen = media_dir or os.environ.get("LABELPORT_MEDIA_DIR")
+        if chosen:
+            return Path(chosen).expanduser().resolve()
+        if self.dialect == "sqlite":
+            database = make_url(self.url).database
+            if database not in (None, "", ":memory:"):
+                return Path(database).resolve().parent / "media"
+            return Path(tempfile.mkdtemp(prefix="labelport-media-"))
+        return labelport_home() / "media"
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A connection inside one write transaction: committed on success, rolled back on error."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(labelport_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reading (one transaction, rolled back at the end)."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,50 @@
+"""Schema versions, applied when a store is opened.
+
+A fresh database gets the current schema and the latest version number at once. An older database
+is brought forward by the steps in :data:`STEPS`, in order, inside one transaction; a database
+written by a newer labelport is refused rather than damaged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection, inspect, select, text
+
+from labelport.errors import SchemaVersionError
+from labelport.store import schema
+
+#: ``STEPS[n]`` takes a database from version ``n + 1`` to ``n + 2``. Version 1 is the first schema.
+STEPS: list[Callable[[Connection], None]] = []
+LATEST_VERSION = 1 + len(STEPS)
+
+
+def current_version(conn: Connection) -> int:
+    """The schema version stored in the database, 0 when it has no labelport tables yet."""
+    if not inspect(conn).has_table(schema.meta.name):
+        return 0
+    value = conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")).scalar_one_or_none()
+    return int(value) if value is not None else 0
+
+
+def migrate(conn: Connection) -> int:
+    """Bring the database at ``conn`` to :data:`LATEST_VERSION`; return the version it had."""
+    if conn.dialect.name == "postgresql":  # one migrator at a time per database
+        conn.execute(text("SELECT pg_advisory_xact_lock(727274)"))
+    version = current_version(conn)
+    if version > LATEST_VERSION:
+        raise SchemaVersionError(
+            f"This database has schema version {version}, newer than this labelport understands "
+            f"({LATEST_VERSION}); upgrade labelport to open it."
+        )
+    if version == 0:
+        schema.metadata.create_all(conn)
+        conn.execute(schema.meta.insert().values(key="schema_version", value=str(LATEST_VERSION)))
+        return 0
+    for step in STEPS[version - 1 :]:
+        step(conn)
+    if version != LATEST_VERSION:
+        conn.execute(
+            schema.meta.update().where(schema.meta.c.key == "schema_version").values(value=str(LATEST_VERSION))
+        )
+    return version

@@ -1,0 +1,178 @@
+"""The relational schema (SQLAlchemy Core), identical on SQLite and PostgreSQL.
+
+Every table has an integer primary key ``pk`` (insertion order: keyset pagination and joins) and,
+for the objects users see, a public string ``id``. JSON payloads are stored as text encoded with
+orjson; timestamps as canonical ISO strings (see :mod:`labelport.timeutil`). Two side tables make
+JSON-shaped filters plain, indexable SQL on both databases: ``label_categories`` (how often each
+category occurs in a label: ``category_search``) and ``asset_metadata`` (top-level ``jsonMetadata``
+values: ``metadata_where``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+ID = String(40)
+TS = String(24)
+
+meta = Table(
+    "labelport_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", ID, nullable=False, unique=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("firstname", String(200), nullable=False, default=""),
+    Column("lastname", String(200), nullable=False, default=""),
+    Column("activated", Boolean, nullable=False, default=True),
+    Column("organization_role", String(16), nullable=False, default="USER"),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", ID, nullable=False, unique=True),
+    Column("title", String(500), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("input_type", String(16), nullable=False),
+    Column("json_interface", Text, nullable=False),
+    Column("instructions", Text, nullable=True),
+    Column("consensus_tot_coverage", Integer, nullable=False, default=0),
+    Column("min_consensus_size", Integer, nullable=False, default=1),
+    Column("review_coverage", Integer, nullable=False, default=0),
+    Column("use_honeypot", Boolean, nullable=False, default=False),
+    Column("can_navigate_between_assets", Boolean, nullable=False, default=True),
+    Column("can_skip_asset", Boolean, nullable=False, default=False),
+    Column("metadata_properties", Text, nullable=False, default="{}"),
+    Column("archived", Boolean, nullable=False, default=False),
+    Column("starred", Boolean, nullable=False, default=False),
+    Column("author_pk", Integer, ForeignKey("users.pk"), nullable=True),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Index("ix_projects_updated_at", "updated_at"),
+)
+
+project_members = Table(
+    "project_members",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", ID, nullable=False, unique=True),
+    Column("project_pk", Integer, ForeignKey("projects.pk", ondelete="CASCADE"), nullable=False),
+    Column("user_pk", Integer, ForeignKey("users.pk"), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("activated", Boolean, nullable=False, default=True),
+    Column("starred", Boolean, nullable=False, default=False),
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("project_pk", "user_pk", name="uq_member_project_user"),
+    Index("ix_members_user", "user_pk"),
+)
+
+assets = Table(
+    "assets",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", ID, nullable=False, unique=True),
+    Column("project_pk", Integer, ForeignKey("projects.pk", ondelete="CASCADE"), nullable=False),
+    Column("external_id", String(1000), nullable=False),
+    Column("content", Text, nullable=False, default=""),
+    Column("media_key", String(200), nullable=True),
+    Column("json_content", Text, nullable=False, default=""),
+    Column("json_metadata", Text, nullable=False, default="{}"),
+    Column("status", String(16), nullable=False, default="TODO"),
+    Column("skipped", Boolean, nullable=False, default=False),
+    Column("is_honeypot", Boolean, nullable=False, default=False),
+    Column("is_used_for_consensus", Boolean, nullable=False, default=False),
+    Column("priority", Integer, nullable=False, default=0),
+    Column("consensus_mark", Float, nullable=True),
+    Column("honeypot_mark", Float, nullable=True),
+    Column("inference_mark", Float, nullable=True),
+    Column("width", Integer, nullable=True),
+    Column("height", Integer, nullable=True),
+    Column("page_resolutions", Text, nullable=True),
+    Column("latest_label_pk", Integer, nullable=True),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    UniqueConstraint("project_pk", "external_id", name="uq_asset_project_external_id"),
+    Index("ix_assets_project_pk", "project_pk", "pk"),
+    Index("ix_assets_project_status", "project_pk", "status"),
+    Index("ix_assets_project_consensus", "project_pk", "consensus_mark"),
+    Index("ix_assets_project_honeypot", "project_pk", "honeypot_mark"),
+    Index("ix_assets_project_inference", "project_pk", "inference_mark"),
+    Index("ix_assets_project_created", "project_pk", "created_at"),
+    Index("ix_assets_project_updated", "project_pk", "updated_at"),
+    Index("ix_assets_media_key", "media_key"),
+)
+
+labels = Table(
+    "labels",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", ID, nullable=False, unique=True),
+    Column("project_pk", Integer, ForeignKey("projects.pk", ondelete="CASCADE"), nullable=False),
+    Column("asset_pk", Integer, ForeignKey("assets.pk", ondelete="CASCADE"), nullable=False),
+    Column("author_pk", Integer, ForeignKey("users.pk"), nullable=False),
+    Column("label_type", String(16), nullable=False),
+    Column("json_response", Text, nullable=False),
+    Column("seconds_to_label", Float, nullable=True),
+    Column("model_name", String(500), nullable=True),
+    Column("number_of_annotations", Integer, nullable=False, default=0),
+    Column("consensus_mark", Float, nullable=True),
+    Column("honeypot_mark", Float, nullable=True),
+    Column("inference_mark", Float, nullable=True),
+    Column("is_latest_for_user", Boolean, nullable=False, default=False),
+    Column("is_latest_default_for_user", Boolean, nullable=False, default=False),
+    Column("is_latest_review_for_user", Boolean, nullable=False, default=False),
+    Column("is_sent_back_to_queue", Boolean, nullable=False, default=False),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Index("ix_labels_asset", "asset_pk", "pk"),
+    Index("ix_labels_project_pk", "project_pk", "pk"),
+    Index("ix_labels_project_author", "project_pk", "author_pk"),
+    Index("ix_labels_project_type", "project_pk", "label_type"),
+    Index("ix_labels_project_honeypot", "project_pk", "honeypot_mark"),
+    Index("ix_labels_project_consensus", "project_pk", "consensus_mark"),
+    Index("ix_labels_project_created", "project_pk", "created_at"),
+)
+
+label_categories = Table(
+    "label_categories",
+    metadata,
+    Column("label_pk", Integer, ForeignKey("labels.pk", ondelete="CASCADE"), primary_key=True),
+    Column("job", String(200), primary_key=True),
+    Column("category", String(200), primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+asset_metadata = Table(
+    "asset_metadata",
+    metadata,
+    Column("asset_pk", Integer, ForeignKey("assets.pk", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("value_text", Text, nullable=True),
+    Column("value_num", Float, nullable=True),
+    Index("ix_asset_metadata_text", "key", "value_text"),
+    Index("ix_asset_metadata_num", "key", "value_num"),
+)

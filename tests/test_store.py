@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+import labelport
+from labelport.errors import SchemaVersionError, ValidationError
+from labelport.store import migrations
+from labelport.store.engine import Store, resolve_database_url
+
+
+def test_database_url_resolution(monkeypatch, tmp_path):
+    monkeypatch.delenv("LABELPORT_DATABASE_URL", raising=False)
+    monkeypatch.setenv("LABELPORT_HOME", str(tmp_path / "home"))
+    assert resolve_database_url(None) == f"sqlite:///{tmp_path / 'home' / 'labelport.db'}"
+    monkeypatch.setenv("LABELPORT_DATABASE_URL", "postgresql://u:p@h/db")
+    assert resolve_database_url(None) == "postgresql+psycopg://u:p@h/db"
+    assert resolve_database_url("postgres://h/db") == "postgresql+psycopg://h/db"
+    assert resolve_database_url(str(tmp_path / "x.db")) == f"sqlite:///{tmp_path / 'x.db'}"
+    with pytest.raises(ValidationError, match="Unsupported database URL 'mysql://h/db'"):
+        Store("mysql://h/db")
+
+
+def test_default_client_uses_home_and_creates_the_acting_user(monkeypatch, tmp_path):
+    monkeypatch.delenv("LABELPORT_DATABASE_URL", raising=False)
+    monkeypatch.delenv("LABELPORT_MEDIA_DIR", raising=False)
+    monkeypatch.setenv("LABELPORT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LABELPORT_USER_EMAIL", "Me@Example.com")
+    with labelport.Client(disable_tqdm=True) as client:
+        assert client.store.media_dir == tmp_path / "home" / "media"
+        client.create_project("P", "TEXT", {"jobs": {"T": {"mlTask": "TRANSCRIPTION", "content": {}}}})
+        assert client.users() == [
+            {
+                "email": "me@example.com",
+                "id": client.users()[0]["id"],
+                "firstname": "",
+                "lastname": "",
+            }
+        ]
+    assert (tmp_path / "home" / "labelport.db").exists()
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    with store.read() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    store.close()
+
+
+def test_schema_version_is_stamped_and_a_newer_one_refused(tmp_path):
+    path = tmp_path / "s.db"
+    Store(f"sqlite:///{path}").close()
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT value FROM labelport_meta WHERE key='schema_version'").fetchone() == (
+            str(migrations.LATEST_VERSION),
+        )
+        raw.execute("UPDATE labelport_meta SET value='999' WHERE key='schema_version'")
+    with pytest.raises(SchemaVersionError) as error:
+        Store(f"sqlite:///{path}")
+    assert str(error.value) == (
+        f"This database has schema version 999, newer than this labelport understands "
+        f"({migrations.LATEST_VERSION}); upgrade labelport to open it."
+    )
+
+
+def test_migration_steps_run_in_order_on_open(tmp_path, monkeypatch):
+    path = tmp_path / "s.db"
+    Store(f"sqlite:///{path}").close()
+    ran = []
+
+    def step(conn):
+        ran.append(migrations.current_version(conn))
+        conn.execute(text("CREATE TABLE extra (x INTEGER)"))
+
+    monkeypatch.setattr(migrations, "STEPS", [step])
+    monkeypatch.setattr(migrations, "LATEST_VERSION", 2)
+    Store(f"sqlite:///{path}").close()
+    Store(f"sqlite:///{path}").close()  # already at version 2: the step does not run again
+    assert ran == [1]
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT value FROM labelport_meta").fetchone() == ("2",)
+        assert raw.execute("SELECT count(*) FROM extra").fetchone() == (0,)
+
+
+def test_in_memory_sqlite_works(tmp_path):
+    with labelport.Client("sqlite://", user_email="a@b.c", media_dir=tmp_path, disable_tqdm=True) as client:
+        pid = client.create_project("P", "TEXT", {"jobs": {"T": {"mlTask": "TRANSCRIPTION", "content": {}}}})["id"]
+        client.append_many_to_dataset(pid, content_array=["hello"], external_id_array=["t1"])
+        assert client.assets(pid, fields=["content"]) == [{"content": "hello"}]
+
+
+def test_two_clients_share_one_sqlite_file(tmp_path):
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    first = labelport.Client(url, user_email="a@x.io", disable_tqdm=True)
+    second = labelport.Client(url, user_email="b@x.io", disable_tqdm=True)
+    pid = first.create_project("P", "TEXT", {"jobs": {"T": {"mlTask": "TRANSCRIPTION", "content": {}}}})["id"]
+    second.append_many_to_dataset(pid, content_array=["x"], external_id_array=["1"])
+    assert first.count_assets(pid) == 1
+    first.close()
+    second.close()
+
+
+def test_media_dir_defaults_next_to_the_database(tmp_path, monkeypatch):
+    monkeypatch.delenv("LABELPORT_MEDIA_DIR", raising=False)
+    store = Store(f"sqlite:///{tmp_path / 'db' / 's.db'}")
+    assert store.media_dir == Path(tmp_path / "db" / "media")
+    store.close()
