@@ -1,8 +1,8 @@
-"""Identifiers: time-ordered, unique, URL-safe strings generated on the client side.
+"""Identifiers: time-ordered, unique strings generated on the client side.
 
-An id is 26 characters of lower-case Crockford base32: 48 bits of milliseconds since the epoch,
-then 80 bits that are random at the start of each millisecond and incremented within it, so ids
-made by one process sort in creation order (like ULID, and like Kili's cuids in spirit).
+An id is 32 lower-case hex digits (128 bits, like a UUIDv7 without dashes): 48 bits of
+milliseconds since the epoch, then 80 bits that are random at the start of each millisecond and
+incremented within it, so ids made by one process sort in creation order.
 """
 
 from __future__ import annotations
@@ -11,34 +11,31 @@ import os
 import threading
 import time
 
-_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 _lock = threading.Lock()
 _last_ms = -1
 _last_rand = 0
+_RAND_BITS = 80
+_RAND_LIMIT = 1 << _RAND_BITS
 
 
-def _encode(value: int, length: int) -> str:
-    chars = []
-    for _ in range(length):
-        chars.append(_ALPHABET[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
+def _fresh_random() -> int:
+    return int.from_bytes(os.urandom(10), "big") >> 1  # the top bit is left free for increments
+
+
+def new_ids(count: int) -> list[str]:
+    """Return ``count`` increasing identifiers, each greater than every one returned before."""
+    global _last_ms, _last_rand
+    with _lock:
+        now = time.time_ns() // 1_000_000
+        if now > _last_ms:
+            _last_ms, _last_rand = now, _fresh_random() - 1
+        if _last_rand + count >= _RAND_LIMIT:  # astronomically rare: move to the next millisecond
+            _last_ms, _last_rand = _last_ms + 1, _fresh_random() - 1
+        first = (_last_ms << _RAND_BITS) | (_last_rand + 1)
+        _last_rand += count
+    return [f"{value:032x}" for value in range(first, first + count)]
 
 
 def new_id() -> str:
     """Return a new identifier, greater than every identifier this process returned before."""
-    global _last_ms, _last_rand
-    with _lock:
-        now = time.time_ns() // 1_000_000
-        if now <= _last_ms:
-            now = _last_ms
-            _last_rand += 1
-        else:
-            _last_rand = int.from_bytes(os.urandom(10), "big") >> 1  # leave room to increment
-        _last_ms = now
-        return _encode(now, 10) + _encode(_last_rand, 16)
-
-
-def new_ids(count: int) -> list[str]:
-    """Return ``count`` increasing identifiers."""
-    return [new_id() for _ in range(count)]
+    return new_ids(1)[0]

@@ -716,7 +716,7 @@ def test_add_annotation_checks_and_mid_generation(label):
         {"type": "marker", "categories": [{"name": "OBJECT_A"}], "point": {"x": 0, "y": 1}}
     )
     assert isinstance(added.mid, str)
-    assert len(added.mid) == 26
+    assert len(added.mid) == 32 and int(added.mid, 16) > 0
     assert annotations[3].point == {"x": 0, "y": 1}
     assert len(annotations) == 4
     with _raises(JsonResponseError, "Job 'OD' already has an annotation with mid 'rect-1'."):
@@ -1034,3 +1034,12 @@ def test_kili_pose_fixture():
     assert pose.points[2].job_name == "POSE_ESTIMATION_JOB"
     assert pose.points[2].point == {"x": 0.38815357242592613, "y": 0.32807259130823285}
     assert label.json_response == original
+
+
+def test_a_parsed_label_is_truthy_even_with_only_its_json_response():
+    from labelport.annotations.parsing import ParsedLabel
+    from labelport.ontology import Ontology
+    from tests.factories import image_interface
+
+    parsed = ParsedLabel({"jsonResponse": {}}, Ontology.from_json(image_interface()), "IMAGE")
+    assert dict(parsed) == {} and bool(parsed) is True

@@ -1055,6 +1055,11 @@ class ParsedLabel(dict[str, Any]):
         items.insert(min(self._response_index, len(items)), ("jsonResponse", self.json_response))
         return dict(items)
 
+    def __bool__(self) -> bool:
+        """A parsed label is always truthy, even when jsonResponse was its only field, so that
+        ``if asset["latestLabel"]:`` tells a labeled asset from an unlabeled one."""
+        return True
+
     def __repr__(self) -> str:
         return repr(self.to_dict())
 

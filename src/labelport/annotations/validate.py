@@ -22,6 +22,8 @@ from labelport.ontology import Job, Ontology
 #: How far outside [0, 1] a normalized coordinate may stray (labeling tools overshoot slightly).
 COORDINATE_TOLERANCE = 0.01
 _ROTATIONS = (0, 90, 180, 270)
+_LOW, _HIGH = -COORDINATE_TOLERANCE, 1 + COORDINATE_TOLERANCE
+_NUMBERS = (float, int)
 
 
 @dataclass
@@ -294,6 +296,18 @@ class _Validator:
     def vertices(self, job: Job, category: str, vertices: object, what: str) -> None:
         if not isinstance(vertices, list) or not vertices:
             raise self.fail(job.name, category, f"{what} must be a non-empty list of {{x, y}} points.")
+        # Hot path (every vertex of every label): a range test that also rejects NaN and infinities;
+        # anything unusual goes through point(), which names the fault.
+        low, high = _LOW, _HIGH
+        try:
+            for vertex in vertices:
+                x, y = vertex["x"], vertex["y"]
+                if type(x) not in _NUMBERS or type(y) not in _NUMBERS or not (low <= x <= high and low <= y <= high):
+                    break
+            else:
+                return
+        except (KeyError, TypeError):
+            pass
         for vertex in vertices:
             self.point(job, category, vertex, what)
 

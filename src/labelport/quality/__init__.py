@@ -1,5 +1,6 @@
-"""Quality marks (consensus and honeypot), computed from the labels."""
+"""Quality marks (consensus, honeypot, inference), computed from the labels."""
 
+from labelport.quality.agreement import Comparer, agreement
 from labelport.quality.marks import refresh_marks
 
-__all__ = ["refresh_marks"]
+__all__ = ["Comparer", "agreement", "refresh_marks"]

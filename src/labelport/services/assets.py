@@ -20,6 +20,7 @@ from labelport.errors import NotFound, ValidationError
 from labelport.ids import new_ids
 from labelport.services.projects import ProjectInfo, in_consensus
 from labelport.store import schema
+from labelport.store.bulk import executemany_insert, insert_rows
 from labelport.store.fields import IN_CHUNK, MEDIA_PREFIX
 from labelport.store.filters import metadata_number, metadata_text
 from labelport.timeutil import now_ts
@@ -379,24 +380,10 @@ def append_many_to_dataset(
                 "updated_at": now,
             }
         )
-    pks = insert_returning_pks(conn, A, rows)
+    pks = insert_rows(conn, A, rows)
     meta_rows = [row for pk, metadata in zip(pks, metadatas, strict=True) for row in metadata_rows(pk, metadata)]
-    if meta_rows:
-        conn.execute(AM.insert(), meta_rows)
+    executemany_insert(conn, AM, meta_rows)
     return ids
-
-
-def insert_returning_pks(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert many rows; return their primary keys in the order of ``rows``."""
-    pks: list[int] = []
-    step = 5000
-    for start in range(0, len(rows), step):
-        result = conn.execute(
-            table.insert().returning(table.c.pk, sort_by_parameter_order=True),
-            rows[start : start + step],
-        )
-        pks.extend(result.scalars().all())
-    return pks
 
 
 def _new_external_ids(conn: Connection, project: ProjectInfo, external_ids: list[str]) -> list[int]:

@@ -22,15 +22,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, bindparam, delete, false, or_, select, true, update
+from sqlalchemy import Connection, and_, bindparam, delete, exists, false, or_, select, true, update
 
 from labelport.annotations.validate import validate_response
 from labelport.enums import AssetStatus, LabelType
 from labelport.errors import ValidationError
 from labelport.ids import new_ids
-from labelport.services.assets import AssetRef, insert_returning_pks
+from labelport.services.assets import AssetRef
 from labelport.services.projects import ProjectInfo
 from labelport.store import schema
+from labelport.store.bulk import executemany_insert, executemany_update, insert_rows
 from labelport.store.fields import IN_CHUNK
 from labelport.timeutil import now_ts, parse_ts
 
@@ -41,6 +42,18 @@ _GROUP_OF_TYPE = {
     LabelType.DEFAULT: ("is_latest_for_user", "is_latest_default_for_user"),
     LabelType.REVIEW: ("is_latest_for_user", "is_latest_review_for_user"),
 }
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What an append wrote: label ids, the assets touched, and each new label's jsonResponse by pk."""
+
+    ids: list[str]
+    asset_pks: list[int]
+    responses: dict[int, Any]
+    #: The assets whose marks the append may have changed: two or more labelers, a honeypot, or
+    #: an INFERENCE label to compare with. Others have no mark before or after.
+    marks_needed: list[int]
 
 
 @dataclass
@@ -80,13 +93,15 @@ def append_labels(
     *,
     overwrite: bool = False,
     change_status: bool = True,
-) -> tuple[list[str], list[int]]:
-    """Validate and insert labels; return their ids and the pks of the assets they touched."""
+) -> Appended:
+    """Validate and insert labels; return their ids, the assets they touched and their responses."""
     now = now_ts()
     rows: list[dict[str, Any]] = []
     category_counts = []
+    responses = []
     for index, (ref, response) in enumerate(zip(refs, json_responses, strict=True)):
         response = parse_json_response(response, ref.external_id)
+        responses.append(response)
         summary = validate_response(response, project.ontology, project.input_type, ref.external_id)
         seconds = seconds_to_label[index] if seconds_to_label is not None else None
         if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0):
@@ -116,12 +131,11 @@ def append_labels(
     ids = new_ids(len(rows))
     for row, label_id in zip(rows, ids, strict=True):
         row["id"] = label_id
+    marks_needed: list[int] = asset_pks if label_type == LabelType.INFERENCE else []
     if label_type in _GROUP_OF_TYPE:
-        _derive_and_insert(conn, project, asset_pks, rows, change_status)
+        marks_needed = _derive_and_insert(conn, project, asset_pks, rows, change_status)
     else:
-        pks = insert_returning_pks(conn, L, rows)
-        for row, pk in zip(rows, pks, strict=True):
-            row["pk"] = pk
+        insert_rows(conn, L, rows)
         if label_type == LabelType.AUTOSAVE and change_status:
             _set_status_where(conn, asset_pks, AssetStatus.ONGOING, A.c.status == AssetStatus.TODO)
     lc_rows = [
@@ -129,9 +143,9 @@ def append_labels(
         for row, counts in zip(rows, category_counts, strict=True)
         for (job, category), count in counts.items()
     ]
-    if lc_rows:
-        conn.execute(LC.insert(), lc_rows)
-    return ids, asset_pks
+    executemany_insert(conn, LC, lc_rows)
+    new_responses = {row["pk"]: response for row, response in zip(rows, responses, strict=True)}
+    return Appended(ids, asset_pks, new_responses, marks_needed)
 
 
 def _delete_model_labels(conn: Connection, asset_pks: list[int], label_type: str, model_name: str | None) -> None:
@@ -175,7 +189,13 @@ def _load_state(conn: Connection, asset_pks: list[int]) -> tuple[dict[int, list[
                 )
             )
         for row in conn.execute(
-            select(A.c.pk, A.c.status, A.c.is_used_for_consensus, A.c.latest_label_pk).where(A.c.pk.in_(chunk))
+            select(
+                A.c.pk,
+                A.c.status,
+                A.c.is_used_for_consensus,
+                A.c.is_honeypot,
+                exists().where(L.c.asset_pk == A.c.pk, L.c.label_type == LabelType.INFERENCE).label("has_inference"),
+            ).where(A.c.pk.in_(chunk))
         ):
             assets[row.pk] = row
     return holders, assets
@@ -187,7 +207,8 @@ def _derive_and_insert(
     asset_pks: list[int],
     rows: list[dict[str, Any]],
     change_status: bool,
-) -> None:
+) -> list[int]:
+    """Insert DEFAULT or REVIEW labels with exact flags; return the assets whose marks may change."""
     holders, assets = _load_state(conn, asset_pks)
     new_candidates: list[_Candidate] = []
     for index, row in enumerate(rows):
@@ -205,6 +226,7 @@ def _derive_and_insert(
     stored_changes: list[dict[str, Any]] = []
     latest_of_asset: dict[int, _Candidate] = {}
     labelers_of_asset: dict[int, int] = {}
+    raters_of_asset: dict[int, int] = {}
     for asset_pk, candidates in holders.items():
         before = {id(c): dict(c.flags) for c in candidates}
         for candidate in candidates:
@@ -223,19 +245,14 @@ def _derive_and_insert(
         labelers_of_asset[asset_pk] = sum(
             1 for c in candidates if c.flags["is_latest_default_for_user"] and not c.sent_back
         )
+        raters_of_asset[asset_pk] = sum(1 for c in candidates if c.flags["is_latest_default_for_user"])
         for candidate in candidates:
             if candidate.order < _NEW and candidate.flags != before[id(candidate)]:
-                stored_changes.append({"b_pk": candidate.order, **{f"v_{f}": candidate.flags[f] for f in _FLAGS}})
+                stored_changes.append({**candidate.flags, "pk": candidate.order})
     for row, candidate in zip(rows, new_candidates, strict=True):
         row.update(candidate.flags)
-    pks = insert_returning_pks(conn, L, rows)
-    for row, pk in zip(rows, pks, strict=True):
-        row["pk"] = pk
-    if stored_changes:
-        conn.execute(
-            update(L).where(L.c.pk == bindparam("b_pk")).values({f: bindparam(f"v_{f}") for f in _FLAGS}),
-            stored_changes,
-        )
+    pks = insert_rows(conn, L, rows)
+    executemany_update(conn, L, stored_changes)
     label_type = rows[0]["label_type"] if rows else None
     now = now_ts()
     asset_rows = []
@@ -250,17 +267,9 @@ def _derive_and_insert(
                 status = AssetStatus.LABELED if labelers_of_asset[asset_pk] >= needed else AssetStatus.ONGOING
         elif change_status and label_type == LabelType.REVIEW:
             status = AssetStatus.REVIEWED
-        asset_rows.append({"b_pk": asset_pk, "v_latest": latest_pk, "v_status": status, "v_updated": now})
-    conn.execute(
-        update(A)
-        .where(A.c.pk == bindparam("b_pk"))
-        .values(
-            latest_label_pk=bindparam("v_latest"),
-            status=bindparam("v_status"),
-            updated_at=bindparam("v_updated"),
-        ),
-        asset_rows,
-    )
+        asset_rows.append({"latest_label_pk": latest_pk, "status": status, "updated_at": now, "pk": asset_pk})
+    executemany_update(conn, A, asset_rows)
+    return [pk for pk in asset_pks if raters_of_asset[pk] >= 2 or assets[pk].is_honeypot or assets[pk].has_inference]
 
 
 def _set_status_where(conn: Connection, asset_pks: list[int], status: str, condition: Any) -> None:

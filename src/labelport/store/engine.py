@@ -18,6 +18,8 @@ from labelport.store.migrations import migrate
 
 #: How long a SQLite writer waits for another writer before giving up, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: Page cache per SQLite connection, in KiB.
+SQLITE_CACHE_KIB = 65_536
 
 
 def labelport_home() -> Path:
@@ -61,6 +63,7 @@ def _sqlite_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # bulk writes touch many index pages
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

@@ -144,6 +144,44 @@ def _mean(table: Table, fk: str, column: str) -> Callable[[Table], ColumnElement
 
 A, L, P, M, U = schema.assets, schema.labels, schema.projects, schema.project_members, schema.users
 
+
+def _member_consensus(member: Table) -> ColumnElement[Any]:
+    """Mean consensus of the assets the member labeled (DEFAULT labels)."""
+    own = L.alias("member_labels")
+    labeled = (
+        select(own.c.asset_pk)
+        .where(
+            own.c.project_pk == member.c.project_pk, own.c.author_pk == member.c.user_pk, own.c.label_type == "DEFAULT"
+        )
+        .correlate(member)
+    )
+    return select(func.avg(A.c.consensus_mark)).where(A.c.pk.in_(labeled)).correlate(member).scalar_subquery()
+
+
+def _member_honeypot(member: Table) -> ColumnElement[Any]:
+    """Mean honeypot mark of the member's latest DEFAULT label on each honeypot asset."""
+    return (
+        select(func.avg(L.c.honeypot_mark))
+        .where(
+            L.c.project_pk == member.c.project_pk,
+            L.c.author_pk == member.c.user_pk,
+            L.c.is_latest_default_for_user == true(),
+        )
+        .correlate(member)
+        .scalar_subquery()
+    )
+
+
+def _member_labeled_assets(member: Table) -> ColumnElement[Any]:
+    """How many assets the member labeled (DEFAULT labels)."""
+    return (
+        select(func.count(func.distinct(L.c.asset_pk)))
+        .where(L.c.project_pk == member.c.project_pk, L.c.author_pk == member.c.user_pk, L.c.label_type == "DEFAULT")
+        .correlate(member)
+        .scalar_subquery()
+    )
+
+
 ENTITIES: dict[str, Entity] = {}
 
 
@@ -273,6 +311,9 @@ _register(
             "starred": _bool_col("starred"),
             "status": Scalar(lambda t: t.c.activated, lambda v: "ACTIVATED" if v else "ORG_SUSPENDED"),
             "createdAt": Scalar(_col("created_at")),
+            "consensusMark": Scalar(_member_consensus),
+            "honeypotMark": Scalar(_member_honeypot),
+            "numberOfLabeledAssets": Scalar(_member_labeled_assets),
             "user": Link("User", "user_pk", "pk"),
             "project": Link("Project", "project_pk", "pk"),
         },

@@ -164,6 +164,7 @@ label_categories = Table(
     Column("job", String(200), primary_key=True),
     Column("category", String(200), primary_key=True),
     Column("count", Integer, nullable=False),
+    sqlite_with_rowid=False,  # the primary key is the table: one b-tree per row instead of two
 )
 
 asset_metadata = Table(
@@ -175,4 +176,5 @@ asset_metadata = Table(
     Column("value_num", Float, nullable=True),
     Index("ix_asset_metadata_text", "key", "value_text"),
     Index("ix_asset_metadata_num", "key", "value_num"),
+    sqlite_with_rowid=False,
 )

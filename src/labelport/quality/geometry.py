@@ -1,0 +1,155 @@
+"""Similarity of two shapes in normalized coordinates, each in [0, 1].
+
+* boxes and polygons: area IoU (axis-aligned boxes by arithmetic, other shapes with shapely;
+  ``boundingPoly[0]`` is the outer ring, further entries are holes);
+* points: ``max(0, 1 − d / τ)`` with τ = 5 % of the image diagonal;
+* polylines: IoU of the lines buffered by 1 % of the diagonal;
+* text spans: character overlap / union.
+
+IoU does not change when the axes are scaled, so normalized coordinates give the pixel IoU.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import shapely
+from shapely.geometry import LineString, Polygon, box
+from shapely.geometry.base import BaseGeometry
+
+DIAGONAL = math.sqrt(2.0)
+POINT_TOLERANCE = 0.05 * DIAGONAL
+LINE_HALF_WIDTH = 0.01 * DIAGONAL
+_AXIS_EPSILON = 1e-9
+
+Box = tuple[float, float, float, float]
+
+
+def _xy(vertices: Sequence[Any]) -> list[tuple[float, float]]:
+    return [(float(v["x"]), float(v["y"])) for v in vertices]
+
+
+def box_iou(a: Box, b: Box) -> float:
+    if a == b:
+        return 1.0  # also for boxes without area
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    inter = width * height
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if inter > 0 and union > 0 else 0.0
+
+
+class Area:
+    """A region: an axis-aligned box, or a polygon (with holes) built on first use."""
+
+    __slots__ = ("_geometry", "bounds", "is_box", "rings")
+
+    def __init__(self, bounds: Box, rings: list[list[tuple[float, float]]] | None = None, is_box: bool = False) -> None:
+        self.bounds = bounds
+        self.rings = rings or []
+        self.is_box = is_box
+        self._geometry: BaseGeometry | None = None
+
+    @property
+    def geometry(self) -> BaseGeometry:
+        if self._geometry is None:
+            if self.is_box:
+                self._geometry = box(*self.bounds)
+            else:
+                outer, *holes = self.rings
+                shape = Polygon(outer, [h for h in holes if len(h) >= 3]) if len(outer) >= 3 else Polygon()
+                self._geometry = shape if shape.is_valid else shapely.make_valid(shape)
+        return self._geometry
+
+
+def rectangle_of(bounding_poly: Sequence[Any]) -> Area | None:
+    """The region of a rectangle annotation: a box when its vertices are the corners of one."""
+    if len(bounding_poly) == 1 and isinstance(bounding_poly[0], dict):
+        vertices = bounding_poly[0].get("normalizedVertices") or []
+        if len(vertices) == 4:  # Kili's corner order: bottom-left, top-left, top-right, bottom-right
+            a, b, c, d = vertices
+            x0, y1, x1, y0 = a["x"], a["y"], c["x"], c["y"]
+            if b["x"] == x0 and d["x"] == x1 and b["y"] == y0 and d["y"] == y1:
+                if x0 > x1:
+                    x0, x1 = x1, x0
+                if y0 > y1:
+                    y0, y1 = y1, y0
+                return Area((x0, y0, x1, y1), None, True)
+        if len(vertices) in (2, 4):
+            xs = {v["x"] for v in vertices}
+            ys = {v["y"] for v in vertices}
+            if len(xs) <= 2 and len(ys) <= 2:
+                return Area((min(xs), min(ys), max(xs), max(ys)), is_box=True)
+    return area_of(bounding_poly, "polygon")
+
+
+def area_of(bounding_poly: Sequence[Any], tool: str) -> Area | None:
+    """The region of a rectangle, polygon or semantic annotation, None when it has no vertices."""
+    rings = [_xy(poly.get("normalizedVertices") or []) for poly in bounding_poly if isinstance(poly, dict)]
+    rings = [ring for ring in rings if ring]
+    if not rings:
+        return None
+    outer = rings[0]
+    xs = [x for x, _ in outer]
+    ys = [y for _, y in outer]
+    return Area((min(xs), min(ys), max(xs), max(ys)), rings)
+
+
+def area_iou(a: Area, b: Area) -> float:
+    if a.is_box and b.is_box:
+        return box_iou(a.bounds, b.bounds)
+    if a.bounds[2] < b.bounds[0] or b.bounds[2] < a.bounds[0]:
+        return 0.0
+    if a.bounds[3] < b.bounds[1] or b.bounds[3] < a.bounds[1]:
+        return 0.0
+    return geometry_iou(a.geometry, b.geometry)
+
+
+def geometry_iou(a: BaseGeometry, b: BaseGeometry) -> float:
+    union = a.union(b).area
+    if union <= 0:
+        return 1.0 if a.equals(b) and not a.is_empty else 0.0  # shapes without area
+    return min(1.0, a.intersection(b).area / union)
+
+
+def point_similarity(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return max(0.0, 1.0 - math.dist(a, b) / POINT_TOLERANCE)
+
+
+def line_similarity(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> float:
+    return geometry_iou(_buffered(a), _buffered(b))
+
+
+def _buffered(points: list[tuple[float, float]]) -> BaseGeometry:
+    if len(points) == 1:
+        return shapely.Point(points[0]).buffer(LINE_HALF_WIDTH)
+    return LineString(points).buffer(LINE_HALF_WIDTH)
+
+
+def span_similarity(a: tuple[int, int], b: tuple[int, int]) -> float:
+    """Overlap / union of two character spans ``[begin, end)``."""
+    inter = min(a[1], b[1]) - max(a[0], b[0])
+    if inter <= 0:
+        return 0.0
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    return inter / union
+
+
+def edit_similarity(a: str, b: str) -> float:
+    """1 − Levenshtein(a, b) / max(|a|, |b|), after trimming; 1 for two empty texts."""
+    a, b = a.strip(), b.strip()
+    if not a and not b:
+        return 1.0
+    if not a or not b:
+        return 0.0
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
+        previous = current
+    return 1.0 - previous[-1] / max(len(a), len(b))

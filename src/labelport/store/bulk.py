@@ -1,0 +1,67 @@
+"""Bulk inserts whose primary keys are known before the rows are written.
+
+Primary keys are reserved first — from the table's sequence on PostgreSQL, after the current
+maximum on SQLite, where the write transaction (``BEGIN IMMEDIATE``) excludes other writers — then
+the rows go in with a plain ``executemany``, which is several times faster than ``INSERT …
+RETURNING`` row batches and gives the keys in the order of the rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Table, func, select, text
+
+_CHUNK = 10_000
+
+
+def reserve_pks(conn: Connection, table: Table, count: int) -> list[int]:
+    """``count`` new, increasing primary keys for ``table``, unused by any other transaction."""
+    if count <= 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        query = text("SELECT nextval(pg_get_serial_sequence(:table, 'pk')) FROM generate_series(1, :count)")
+        return sorted(conn.execute(query, {"table": table.name, "count": count}).scalars())
+    start = conn.execute(select(func.coalesce(func.max(table.c.pk), 0))).scalar_one() + 1
+    return list(range(start, start + count))
+
+
+def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` (their ``pk`` is set here) and return the primary keys, in row order."""
+    pks = reserve_pks(conn, table, len(rows))
+    for row, pk in zip(rows, pks, strict=True):
+        row["pk"] = pk
+    executemany_insert(conn, table, rows)
+    return pks
+
+
+def executemany_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows that all have the same keys, straight through the driver's ``executemany``.
+
+    The values are plain Python values the drivers bind natively (str, int, float, bool, None), so
+    SQLAlchemy's per-row parameter processing is skipped; on wide batches it costs more than the
+    database itself.
+    """
+    if not rows:
+        return
+    # Columns that are NULL in every row are left to the database: binding costs per value. (A key
+    # the table lacks raises KeyError here, naming it.)
+    columns = [name for name in rows[0] if not (table.c[name].nullable and all(row[name] is None for row in rows))]
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
+    for start in range(0, len(rows), _CHUNK):
+        conn.exec_driver_sql(sql, [tuple(row[c] for c in columns) for row in rows[start : start + _CHUNK]])
+
+
+def executemany_update(conn: Connection, table: Table, rows: list[dict[str, Any]], key: str = "pk") -> None:
+    """``UPDATE table SET … WHERE key = …`` for rows that all have the same keys, through the driver."""
+    if not rows:
+        return
+    columns = [name for name in rows[0] if name != key]
+    for name in [*columns, key]:
+        _ = table.c[name]  # a KeyError names a column the table lacks
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    assignments = ", ".join(f"{name} = {marker}" for name in columns)
+    sql = f"UPDATE {table.name} SET {assignments} WHERE {key} = {marker}"
+    for start in range(0, len(rows), _CHUNK):
+        conn.exec_driver_sql(sql, [(*(row[c] for c in columns), row[key]) for row in rows[start : start + _CHUNK]])
