@@ -1,5 +1,6 @@
 """labelport: a self-hosted labeling-data platform with a Kili-compatible Python client."""
 
+from labelport.annotations.parsing import ParsedLabel, parse_labels
 from labelport.client import Client
 from labelport.errors import (
     AttributeNotCompatibleWithJobError,
@@ -34,9 +35,11 @@ __all__ = [
     "MediaError",
     "NotFound",
     "OntologyError",
+    "ParsedLabel",
     "ParsedLabelError",
     "SchemaVersionError",
     "UnknownFieldError",
     "ValidationError",
     "__version__",
+    "parse_labels",
 ]

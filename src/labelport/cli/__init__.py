@@ -29,6 +29,39 @@ def main() -> None:
     """labelport: a self-hosted labeling-data platform with a Kili-compatible client."""
 
 
+def _client(database: str | None) -> Client:
+    return Client(database)
+
+
+database_option = click.option(
+    "--db",
+    "database",
+    envvar="LABELPORT_DATABASE_URL",
+    default=None,
+    help="Database URL (sqlite:///file.db or postgresql+psycopg://…); default $LABELPORT_DATABASE_URL, "
+    "else ~/.labelport/labelport.db.",
+)
+
+
+@main.group()
+def project() -> None:
+    """Work with projects."""
+
+
+@project.command("recompute-marks")
+@click.option("--project-id", required=True, help="The project whose marks to rebuild.")
+@database_option
+def recompute_marks(project_id: str, database: str | None) -> None:
+    """Rebuild every consensus, honeypot and inference mark of a project from its labels.
+
+    Marks are kept exact on every write; this recomputes them all, e.g. after the agreement
+    rules changed. Example: labelport project recompute-marks --project-id 01a2…
+    """
+    with _client(database) as client:
+        result = client.recompute_marks(project_id)
+    click.echo(f"Recomputed the marks of {result['assets']} asset(s) in project {project_id}.")
+
+
 @main.command()
 @click.option(
     "--output-dir",

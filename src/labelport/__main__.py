@@ -1,0 +1,5 @@
+"""``python -m labelport``: the command line."""
+
+from labelport.cli import main
+
+main()
