@@ -61,12 +61,12 @@ def _postgres_schema_url() -> Iterator[str]:
         admin.dispose()
 
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "kili-sdk"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "kili-sdk"  # copied from ../shared/fixtures (Apache-2.0)
 
 
 @pytest.fixture
 def kili_fixture() -> Any:
-    """Load a Kili-shaped fixture project and its assets (from ../shared/fixtures/kili-sdk)."""
+    """Load a Kili-shaped fixture project and its assets (tests/fixtures/kili-sdk)."""
     import json
 
     def load(name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -34,7 +34,7 @@ from labelport.errors import (
 )
 from labelport.ontology import Ontology
 
-FIXTURES = Path("/work/shared/fixtures/kili-sdk")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "kili-sdk"
 
 
 def _job(task, categories=None, **extra):
