@@ -692,6 +692,7 @@ class Client:
             quality.refresh_marks(
                 conn, project, appended.marks_needed, responses=appended.responses, consensus=kind == LabelType.DEFAULT
             )
+            quality.prepare_soon_compared(conn, project, appended.soon_compared, appended.responses)
         return [{"id": label_id} for label_id in appended.ids]
 
     def _author_pks(self, conn: Connection, author_ids: Sequence[str | None] | None, size: int) -> list[int]:

@@ -1,6 +1,6 @@
 """Quality marks (consensus, honeypot, inference), computed from the labels."""
 
 from labelport.quality.agreement import Comparer, agreement
-from labelport.quality.marks import refresh_marks
+from labelport.quality.marks import prepare_soon_compared, refresh_marks
 
-__all__ = ["Comparer", "agreement", "refresh_marks"]
+__all__ = ["Comparer", "agreement", "prepare_soon_compared", "refresh_marks"]

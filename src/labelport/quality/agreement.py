@@ -33,6 +33,8 @@ from labelport.quality.matching import best_matching
 _AREA_TOOLS = frozenset({"rectangle", "polygon", "semantic"})
 _LINE_TOOLS = frozenset({"polyline", "vector"})
 _RELATION_TASKS = frozenset({MLTask.NAMED_ENTITIES_RELATION, MLTask.OBJECT_RELATION})
+_FINAL_TIE = 1e-7  # tie-breakers added to a pair's weight for matching (see Comparer._objects)
+_COUNT_TIE = 1e-9
 
 
 @dataclass(slots=True)
@@ -79,6 +81,27 @@ def _prepare_annotation(job: Job, annotation: Mapping[str, Any]) -> Shape | None
         }
         return Shape(category, "pose", mid, points, children)
     return None
+
+
+def _rectangle_shape(annotation: dict[str, Any]) -> Shape | None:
+    """A rectangle drawn with Kili's four corners (bottom-left, top-left, top-right, bottom-right)."""
+    categories = annotation.get("categories")
+    polys = annotation.get("boundingPoly")
+    if not categories or not polys or len(polys) != 1:
+        return None
+    vertices = polys[0].get("normalizedVertices") if isinstance(polys[0], dict) else None
+    if not vertices or len(vertices) != 4:
+        return None
+    a, b, c, d = vertices
+    x0, y1, x1, y0 = a["x"], a["y"], c["x"], c["y"]
+    if b["x"] != x0 or d["x"] != x1 or b["y"] != y0 or d["y"] != y1:
+        return None
+    if x0 > x1:
+        x0, x1 = x1, x0
+    if y0 > y1:
+        y0, y1 = y1, y0
+    area = geometry.Area((x0, y0, x1, y1), None, True)
+    return Shape(categories[0].get("name"), "area", annotation.get("mid"), area, annotation.get("children") or {})
 
 
 def _prepare_entity(category: str, mid: str | None, annotation: Mapping[str, Any], children: Any) -> Shape | None:
@@ -263,21 +286,44 @@ class Comparer:
             }
         else:
             scores = _pair_scores(shapes_a, shapes_b)
-        matched = best_matching(scores)
+        # The final score of a pair folds in its child jobs (geometric mean). Pairs are matched on
+        # geometry; among equally good matchings, the one with the better final scores, then with
+        # more pairs, wins (tiny tie-breaking terms), so that agreement(a, b) == agreement(b, a).
+        final = scores
+        weights = scores
+        if any(shape.children for shape in shapes_a) or any(shape.children for shape in shapes_b):
+            final = dict(scores)
+            for (i, j), score in scores.items():
+                sa, sb = shapes_a[i], shapes_b[j]
+                if sa.children or sb.children:
+                    final[(i, j)] = _geometric_mean([score, *self._children(sa.children, sb.children, {})])
+            weights = {pair: score + _FINAL_TIE * final[pair] for pair, score in scores.items()}
+        matched = best_matching(weights, tie=_COUNT_TIE)
         total = 0.0
-        for i, j, score in matched:
+        for i, j, _weight in matched:
             sa, sb = shapes_a[i], shapes_b[j]
             if sa.mid is not None and sb.mid is not None:
                 mids[sa.mid] = sb.mid
-            if sa.children or sb.children:
-                score = _geometric_mean([score, *self._children(sa.children, sb.children, mids)])
-            total += score
+            total += final[(i, j)]
         count = len(shapes_a) + len(shapes_b) - len(matched)
         return total / count, float(count)
 
     def _shapes(self, job: Job, value: Mapping[str, Any]) -> ShapeList:
-        annotations = value.get("annotations") or []
-        return ShapeList(s for ann in annotations if isinstance(ann, dict) and (s := _prepare_annotation(job, ann)))
+        shapes = ShapeList()
+        append = shapes.append
+        plain_objects = job.ml_task in (MLTask.OBJECT_DETECTION, MLTask.POSE_ESTIMATION)
+        for ann in value.get("annotations") or []:
+            if not isinstance(ann, dict):
+                continue
+            if plain_objects and ann.get("type") == "rectangle":  # the hot case, inlined
+                shape = _rectangle_shape(ann)
+                if shape is not None:
+                    append(shape)
+                    continue
+            shape = _prepare_annotation(job, ann)
+            if shape is not None:
+                append(shape)
+        return shapes
 
 
 def _pair_scores(shapes_a: ShapeList, shapes_b: ShapeList) -> dict[tuple[int, int], float]:

@@ -185,6 +185,19 @@ class MarkCaches:
 _CACHES: WeakKeyDictionary[Engine, MarkCaches] = WeakKeyDictionary()
 
 
+def prepare_soon_compared(
+    conn: Connection, project: ProjectInfo, labels: Mapping[int, str], responses: Mapping[int, Any]
+) -> None:
+    """Remember the prepared shapes of new labels that other labelers' labels will soon be compared with
+    (``labels`` maps pk → id), saving the read and parse of their jsonResponse later."""
+    if not labels:
+        return
+    comparer = Comparer(project.ontology, project.input_type)
+    cache = _caches_for(conn).prepared
+    for pk, label_id in labels.items():
+        cache.put((comparer.fingerprint, label_id), comparer.prepare(responses[pk]))
+
+
 def _caches_for(conn: Connection) -> MarkCaches:
     caches = _CACHES.get(conn.engine)
     if caches is None:
@@ -225,10 +238,12 @@ def _refresh_chunk(
         plan.responses = responses
         plan.scores = scores
         plan.compute()
-        if any(getattr(plan.asset, m) != plan.values[m] for m in _MARKS):
-            asset_changes.append({**plan.values, "pk": plan.asset.pk})
+        asset, values = plan.asset, plan.values
+        if (asset.consensus_mark, asset.honeypot_mark, asset.inference_mark) != tuple(values.values()):
+            asset_changes.append({**values, "pk": asset.pk})
         for pk, marks in plan.labels.items():
-            if any(getattr(current[pk], m) != marks[m] for m in _MARKS):
+            row = current[pk]
+            if (row.consensus_mark, row.honeypot_mark, row.inference_mark) != tuple(marks.values()):
                 label_changes.append({**marks, "pk": pk})
     executemany_update(conn, A, asset_changes)
     executemany_update(conn, L, label_changes)

@@ -68,8 +68,11 @@ def hungarian_max(weights: list[list[float]]) -> list[tuple[int, int]]:
     return sorted((j, i) for i, j in pairs) if transposed else sorted(pairs)
 
 
-def best_matching(scores: Mapping[tuple[int, int], float]) -> list[tuple[int, int, float]]:
-    """Optimal matching over the positive entries of a sparse ``{(i, j): score}``; returns (i, j, score)."""
+def best_matching(scores: Mapping[tuple[int, int], float], tie: float = 0.0) -> list[tuple[int, int, float]]:
+    """Optimal matching over the positive entries of a sparse ``{(i, j): score}``; returns (i, j, score).
+
+    ``tie`` is added to every contested pair's weight, so that among matchings of equal total the one
+    with more pairs wins (and the choice does not depend on which side is which)."""
     positive = {pair: score for pair, score in scores.items() if score > 0}
     lefts: dict[int, int] = {}
     rights: dict[int, int] = {}
@@ -84,11 +87,10 @@ def best_matching(scores: Mapping[tuple[int, int], float]) -> list[tuple[int, in
         else:
             contested[(i, j)] = score
     for left, right in _components(contested):
-        grid = [[contested.get((i, j), 0.0) for j in right] for i in left]
+        grid = [[contested[(i, j)] + tie if (i, j) in contested else 0.0 for j in right] for i in left]
         for r, c in hungarian_max(grid):
-            score = grid[r][c]
-            if score > 0:
-                matched.append((left[r], right[c], score))
+            if grid[r][c] > 0:
+                matched.append((left[r], right[c], contested[(left[r], right[c])]))
     return sorted(matched)
 
 

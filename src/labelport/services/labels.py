@@ -18,7 +18,7 @@ those few rows, never the asset's whole history.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -54,6 +54,9 @@ class Appended:
     #: The assets whose marks the append may have changed: two or more labelers, a honeypot, or
     #: an INFERENCE label to compare with. Others have no mark before or after.
     marks_needed: list[int]
+    #: New labels (pk → id) on consensus assets still waiting for their other labelers: they will be
+    #: compared soon, so their shapes are worth preparing now, while their jsonResponse is at hand.
+    soon_compared: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -132,8 +135,9 @@ def append_labels(
     for row, label_id in zip(rows, ids, strict=True):
         row["id"] = label_id
     marks_needed: list[int] = asset_pks if label_type == LabelType.INFERENCE else []
+    waiting: set[int] = set()
     if label_type in _GROUP_OF_TYPE:
-        marks_needed = _derive_and_insert(conn, project, asset_pks, rows, change_status)
+        marks_needed, waiting = _derive_and_insert(conn, project, asset_pks, rows, change_status)
     else:
         insert_rows(conn, L, rows)
         if label_type == LabelType.AUTOSAVE and change_status:
@@ -145,7 +149,8 @@ def append_labels(
     ]
     executemany_insert(conn, LC, lc_rows)
     new_responses = {row["pk"]: response for row, response in zip(rows, responses, strict=True)}
-    return Appended(ids, asset_pks, new_responses, marks_needed)
+    soon = {row["pk"]: row["id"] for row in rows if row["asset_pk"] in waiting}
+    return Appended(ids, asset_pks, new_responses, marks_needed, soon)
 
 
 def _delete_model_labels(conn: Connection, asset_pks: list[int], label_type: str, model_name: str | None) -> None:
@@ -207,8 +212,9 @@ def _derive_and_insert(
     asset_pks: list[int],
     rows: list[dict[str, Any]],
     change_status: bool,
-) -> list[int]:
-    """Insert DEFAULT or REVIEW labels with exact flags; return the assets whose marks may change."""
+) -> tuple[list[int], set[int]]:
+    """Insert DEFAULT or REVIEW labels with exact flags. Return the assets whose marks may change,
+    and the consensus assets that still wait for more labelers."""
     holders, assets = _load_state(conn, asset_pks)
     new_candidates: list[_Candidate] = []
     for index, row in enumerate(rows):
@@ -269,7 +275,13 @@ def _derive_and_insert(
             status = AssetStatus.REVIEWED
         asset_rows.append({"latest_label_pk": latest_pk, "status": status, "updated_at": now, "pk": asset_pk})
     executemany_update(conn, A, asset_rows)
-    return [pk for pk in asset_pks if raters_of_asset[pk] >= 2 or assets[pk].is_honeypot or assets[pk].has_inference]
+    needed = [pk for pk in asset_pks if raters_of_asset[pk] >= 2 or assets[pk].is_honeypot or assets[pk].has_inference]
+    waiting = {
+        pk
+        for pk in asset_pks
+        if raters_of_asset[pk] < 2 and assets[pk].is_used_for_consensus and project.min_consensus_size >= 2
+    }
+    return needed, waiting
 
 
 def _set_status_where(conn: Connection, asset_pks: list[int], status: str, condition: Any) -> None:
