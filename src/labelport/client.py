@@ -20,6 +20,7 @@ from labelport import quality
 from labelport._warnings import warn
 from labelport.enums import LabelType, OrganizationRole, ProjectRole, parse_enum
 from labelport.errors import ValidationError
+from labelport.export.report import ExportReport
 from labelport.services import assets as asset_service
 from labelport.services import labels as label_service
 from labelport.services import projects as project_service
@@ -815,6 +816,63 @@ class Client:
     def _label_where(self, project: ProjectInfo, given: Mapping[str, Any]) -> list[Any]:
         where = filters.label_where(given, FilterContext(project.ontology.jobs))
         return [schema.labels.c.project_pk == project.pk, *where]
+
+    # -- export ---------------------------------------------------------------------------------
+
+    def export_labels(
+        self,
+        project_id: str,
+        filename: str | os.PathLike[str],
+        fmt: str,
+        asset_ids: Sequence[str] | None = None,
+        layout: Literal["split", "merged"] = "split",
+        single_file: bool = False,
+        disable_tqdm: bool | None = None,
+        with_assets: bool = True,
+        external_ids: Sequence[str] | None = None,
+        annotation_modifier: Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None,
+        asset_filter_kwargs: Mapping[str, Any] | None = None,
+        normalized_coordinates: bool | None = None,
+        label_type_in: Sequence[str] | None = None,
+        include_sent_back_labels: bool | None = None,
+        export_type: Literal["latest", "normal"] = "latest",
+        *,
+        strict: bool = False,
+    ) -> ExportReport:
+        """Export a project to a zip archive ``filename`` in format ``fmt`` (kili/raw, coco, yolo_v4,
+        yolo_v5, yolo_v7, yolo_v8, pascal_voc, geojson); see docs/export.md. Returns the report:
+        assets matched and exported, annotations written per job, everything skipped and why.
+
+        The archive is written to a temporary file and renamed at the end: a failed export leaves
+        nothing behind. ``strict=True`` (labelport addition) turns the first skipped item into an
+        error instead of a line in the report."""
+        from labelport.export import pipeline
+        from labelport.export.model import ExportOptions
+
+        with self.store.read() as conn:
+            project = get_project(conn, project_id)
+            description = conn.execute(
+                select(schema.projects.c.description).where(schema.projects.c.pk == project.pk)
+            ).scalar_one()
+            if external_ids is not None and not asset_ids:
+                asset_service.resolve_assets(conn, project, None, list(external_ids))
+            if asset_ids:
+                asset_service.resolve_assets(conn, project, list(asset_ids), None)
+        options = ExportOptions(
+            fmt=fmt,
+            layout=layout,
+            single_file=single_file,
+            with_assets=with_assets,
+            normalized_coordinates=normalized_coordinates,
+            export_type=export_type,
+            label_type_in=pipeline.label_types(label_type_in),
+            include_sent_back_labels=True if include_sent_back_labels is None else include_sent_back_labels,
+            annotation_modifier=annotation_modifier,
+            strict=strict,
+        )
+        where = pipeline.build_where(project, asset_ids, external_ids, dict(asset_filter_kwargs or {}))
+        tqdm_off = disable_tqdm if disable_tqdm is not None else self.disable_tqdm
+        return pipeline.run(self.store, project, description, filename, options, where, disable_tqdm=tqdm_off)
 
 
 def _read_csv(path: str, separator: str) -> tuple[list[str], list[str]]:

@@ -1,0 +1,110 @@
+"""What writers receive: exported assets with their selected labels, and the export context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from labelport.export.archive import Archive
+from labelport.export.report import ExportReport
+from labelport.ontology import Job, Ontology
+
+
+@dataclass(frozen=True)
+class ExportLabel:
+    """One label chosen for export (its jsonResponse already parsed)."""
+
+    id: str
+    label_type: str
+    created_at: str
+    author: dict[str, Any]  # id, email, firstname, lastname, name
+    json_response: dict[str, Any]
+    is_latest_for_user: bool
+    is_sent_back_to_queue: bool
+    model_name: str | None
+    seconds_to_label: float | None
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame of a video asset given as a frame list: a stored file or a URL."""
+
+    index: int
+    path: Path | None
+    url: str | None
+
+    @property
+    def suffix(self) -> str:
+        source = str(self.path) if self.path is not None else (self.url or "")
+        return media_suffix(source)
+
+
+def media_suffix(source: str) -> str:
+    """The lower-case file extension of a path or URL (query and fragment ignored), e.g. ``.jpg``."""
+    tail = source.split("?", 1)[0].split("#", 1)[0].rsplit("/", 1)[-1]
+    return ("." + tail.rsplit(".", 1)[1].lower()) if "." in tail else ""
+
+
+@dataclass
+class ExportAsset:
+    """An asset as the writers see it. ``labels`` holds the labels selected by the export type."""
+
+    id: str
+    external_id: str
+    content: str  # the URL, the text, or the original reference of a stored file
+    media_path: Path | None  # the store's copy of the asset's file, when it has one
+    json_content: str
+    json_metadata: dict[str, Any]
+    status: str
+    resolution: tuple[int, int] | None  # (width, height)
+    page_resolutions: list[dict[str, Any]]
+    frames: list[Frame]
+    labels: list[ExportLabel]
+    created_at: str = ""
+
+    @property
+    def width(self) -> int | None:
+        return self.resolution[0] if self.resolution else None
+
+    @property
+    def height(self) -> int | None:
+        return self.resolution[1] if self.resolution else None
+
+    @property
+    def media_suffix(self) -> str:
+        return media_suffix(str(self.media_path) if self.media_path is not None else self.content)
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """The options of one export, checked against the format before it starts."""
+
+    fmt: str
+    layout: str = "split"
+    single_file: bool = False
+    with_assets: bool = True
+    normalized_coordinates: bool | None = None
+    export_type: str = "latest"
+    label_type_in: tuple[str, ...] = ("DEFAULT", "REVIEW")
+    include_sent_back_labels: bool = True
+    annotation_modifier: Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
+    strict: bool = False
+
+
+@dataclass
+class ExportContext:
+    """Everything a writer needs besides the assets."""
+
+    project_id: str
+    title: str
+    description: str
+    input_type: str
+    ontology: Ontology
+    jobs: list[Job]  # the jobs this format exports, in ontology order
+    options: ExportOptions
+    archive: Archive
+    report: ExportReport
+    media_folder: str
+    extras: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,187 @@
+"""The one export pipeline: checks, asset selection, streaming to a writer, README, report."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement
+from tqdm import tqdm
+
+from labelport.enums import LabelType, parse_enum
+from labelport.errors import ExportError, IncompatibleFormatError, ValidationError
+from labelport.export import formats, source
+from labelport.export.archive import atomic_archive
+from labelport.export.formats.base import FormatSpec
+from labelport.export.model import ExportAsset, ExportContext, ExportOptions
+from labelport.export.report import ExportReport
+from labelport.services.projects import ProjectInfo
+from labelport.store import filters, query, schema
+from labelport.store.engine import Store
+from labelport.store.filters import FilterContext
+
+EXPORT_TYPES = ("latest", "normal")
+#: The filters ``asset_filter_kwargs`` accepts: those of ``assets()`` (the label criteria included).
+ASSET_FILTER_NAMES = filters.ASSET_FILTER_NAMES
+
+
+def check_options(spec: FormatSpec, options: ExportOptions, project: ProjectInfo) -> None:
+    """Refuse, before anything is written, what the format cannot honour."""
+    if project.input_type not in spec.input_types:
+        able = sorted(name for name, other in formats.all_specs().items() if project.input_type in other.input_types)
+        raise IncompatibleFormatError(
+            f"Project {project.id!r} has input type {project.input_type}, which format {options.fmt!r} cannot "
+            f"export; formats for {project.input_type} projects: {', '.join(able)}."
+        )
+    if options.layout not in ("split", "merged"):
+        raise ValidationError(f"layout must be 'split' or 'merged', not {options.layout!r}.")
+    if options.export_type not in EXPORT_TYPES:
+        raise ValidationError(
+            f"export_type {options.export_type!r} is not available: labelport projects use workflow V1 "
+            "(no steps); use 'latest' (each asset's latest label) or 'normal' (all labels)."
+        )
+    if spec.check_options is not None:
+        spec.check_options(options)
+
+
+def compatible_jobs(spec: FormatSpec, project: ProjectInfo, fmt: str) -> list[Any]:
+    jobs = spec.compatible_jobs(project.ontology.root_jobs)
+    if jobs:
+        return jobs
+    listed = ", ".join(
+        f"{job.name} ({job.ml_task}{', ' + '/'.join(job.tools) if job.tools else ''})"
+        for job in project.ontology.root_jobs
+    )
+    able = sorted(
+        name
+        for name, other in formats.all_specs().items()
+        if project.input_type in other.input_types and other.compatible_jobs(project.ontology.root_jobs)
+    )
+    raise IncompatibleFormatError(
+        f"Project {project.id!r} has no job that format {fmt!r} can export (it needs {spec.needs}). "
+        f"Jobs: {listed}. Formats that can export this project: {', '.join(able)}."
+    )
+
+
+def _describe(job: Any) -> str:
+    tools = f", {'/'.join(job.tools)}" if job.tools else ""
+    return f"{job.name} ({job.ml_task}{tools})"
+
+
+def readme(project_title: str, project_id: str, description: str, fmt: str, export_type: str, now: datetime) -> str:
+    return (
+        "Exported Labels from KILI\n"
+        "=========================\n\n"
+        f"- Project name: {project_title}\n"
+        f"- Project identifier: {project_id}\n"
+        f"- Project description: {description}\n"
+        f"- Export date: {now.strftime('%Y%m%d-%H%M%S')}\n"
+        f"- Exported format: {fmt}\n"
+        f"- Exported labels: {export_type}\n"
+    )
+
+
+def label_types(label_type_in: Sequence[str] | None) -> tuple[str, ...]:
+    if not label_type_in:
+        return (LabelType.DEFAULT, LabelType.REVIEW)
+    chosen = tuple(dict.fromkeys(parse_enum(LabelType, t, "label_type_in") for t in label_type_in))
+    if LabelType.AUTOSAVE in chosen:
+        raise ValidationError("label_type_in: AUTOSAVE labels are drafts and are never exported; remove it.")
+    return chosen
+
+
+def expand(asset: ExportAsset, one_label_per_output: bool) -> Iterator[ExportAsset]:
+    """With several labels and a format that holds one per output: one copy per label, ``_labelN``."""
+    if not one_label_per_output or len(asset.labels) <= 1:
+        yield asset
+        return
+    for number, label in enumerate(asset.labels, 1):
+        yield replace(asset, external_id=f"{asset.external_id}_label{number}", labels=[label])
+
+
+def run(
+    store: Store,
+    project: ProjectInfo,
+    description: str,
+    filename: str | os.PathLike[str],
+    options: ExportOptions,
+    where: list[ColumnElement[bool]],
+    *,
+    disable_tqdm: bool | None,
+    clock: Callable[[], datetime] = datetime.now,
+) -> ExportReport:
+    spec = formats.get(options.fmt)
+    check_options(spec, options, project)
+    jobs = compatible_jobs(spec, project, options.fmt)
+    report = ExportReport(project_id=project.id, fmt=options.fmt, path=str(filename))
+    selection = source.Selection(options.export_type, options.label_type_in, options.include_sent_back_labels)
+    matched = query.count(store, "Asset", where)
+    with atomic_archive(filename) as archive:
+        ctx = ExportContext(
+            project_id=project.id,
+            title=project.title,
+            description=description,
+            input_type=project.input_type,
+            ontology=project.ontology,
+            jobs=jobs,
+            options=options,
+            archive=archive,
+            report=report,
+            media_folder=spec.media_folder,
+        )
+        writer = spec.writer(ctx)
+        writer.open()
+        bar = tqdm(total=matched, desc=f"Exporting to {options.fmt}", unit=" assets", disable=disable_tqdm, leave=False)
+        with bar:
+            for asset in source.stream(store, where, selection, project.input_type):
+                report.assets_matched += 1
+                bar.update(1)
+                if not asset.labels:
+                    report.assets_without_labels += 1
+                    continue
+                report.labels_exported += len(asset.labels)
+                for item in expand(asset, spec.one_label_per_output):
+                    skipped_before = len(report.skipped)
+                    writer.write_asset(item)
+                    report.assets_exported += 1
+                    if options.strict and len(report.skipped) > skipped_before:
+                        problem = report.skipped[skipped_before]
+                        where_job = f", job {problem.job!r}" if problem.job else ""
+                        raise ExportError(
+                            f"Asset {problem.external_id!r}{where_job}: {problem.reason} "
+                            "(strict export: nothing was written)."
+                        )
+        writer.close()
+        archive.write_text(
+            "README.kili.txt", readme(project.title, project.id, description, options.fmt, options.export_type, clock())
+        )
+        report.files += 1
+        report.renamed.extend(ctx.extras.get("renamed", []))
+    return report
+
+
+def build_where(
+    project: ProjectInfo,
+    asset_ids: Sequence[str] | None,
+    external_ids: Sequence[str] | None,
+    asset_filter_kwargs: dict[str, Any] | None,
+) -> list[ColumnElement[bool]]:
+    """The asset selection: the project, explicit ids, and the same filters as ``assets()``."""
+    A = schema.assets
+    where: list[ColumnElement[bool]] = [A.c.project_pk == project.pk]
+    given = dict(asset_filter_kwargs or {})
+    unknown = sorted(set(given) - ASSET_FILTER_NAMES)
+    if unknown:
+        valid = ", ".join(sorted(ASSET_FILTER_NAMES))
+        raise ValidationError(
+            f"Unknown asset filter arguments: {unknown}; asset_filter_kwargs takes the filters of assets(): {valid}."
+        )
+    where.extend(filters.asset_where(given, FilterContext(project.ontology.jobs)))
+    if asset_ids:
+        where.append(A.c.id.in_(list(asset_ids)))
+    if external_ids is not None and not asset_ids:
+        where.append(A.c.external_id.in_(list(external_ids)))
+    return where

@@ -1,0 +1,87 @@
+"""The report every export ends with: what went in, what came out, and what was skipped and why."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Something not written: an asset (``job`` is None) or one annotation of a job."""
+
+    external_id: str
+    job: str | None
+    reason: str
+
+
+@dataclass
+class ExportReport:
+    """Counts and lists describing one export. ``str(report)`` is the text the CLI prints."""
+
+    project_id: str
+    fmt: str
+    path: str = ""
+    assets_matched: int = 0
+    assets_exported: int = 0
+    assets_without_labels: int = 0
+    labels_exported: int = 0
+    annotations: Counter[str] = field(default_factory=Counter)
+    skipped: list[Skipped] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    files: int = 0
+
+    def wrote(self, job: str, count: int = 1) -> None:
+        self.annotations[job] += count
+
+    def skip(self, external_id: str, reason: str, job: str | None = None) -> None:
+        self.skipped.append(Skipped(external_id, job, reason))
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def skipped_by_reason(self) -> dict[str, int]:
+        return dict(Counter(item.reason for item in self.skipped))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "project_id": self.project_id,
+            "format": self.fmt,
+            "path": self.path,
+            "assets_matched": self.assets_matched,
+            "assets_exported": self.assets_exported,
+            "assets_without_labels": self.assets_without_labels,
+            "labels_exported": self.labels_exported,
+            "annotations": dict(sorted(self.annotations.items())),
+            "skipped": [{"external_id": s.external_id, "job": s.job, "reason": s.reason} for s in self.skipped],
+            "renamed": [{"external_id": e, "name": n} for e, n in self.renamed],
+            "notes": list(self.notes),
+            "files": self.files,
+        }
+
+    def __str__(self) -> str:
+        lines = [
+            f"Exported project {self.project_id} to {self.fmt}: {self.path}",
+            f"  assets matched: {self.assets_matched}, exported: {self.assets_exported}, "
+            f"without a label of the selected types (not exported): {self.assets_without_labels}",
+            f"  labels exported: {self.labels_exported}; files in the archive: {self.files}",
+        ]
+        for job, count in sorted(self.annotations.items()):
+            lines.append(f"  annotations written, {job}: {count}")
+        if self.skipped:
+            lines.append(f"  skipped: {len(self.skipped)}")
+            for reason, count in sorted(self.skipped_by_reason().items()):
+                lines.append(f"    {count} × {reason}")
+            for item in self.skipped[:20]:
+                where = f", job {item.job}" if item.job else ""
+                lines.append(f"      asset {item.external_id!r}{where}: {item.reason}")
+            if len(self.skipped) > 20:
+                lines.append(f"      … and {len(self.skipped) - 20} more (see report.skipped)")
+        for external_id, name in self.renamed:
+            lines.append(f"  renamed: asset {external_id!r} is written as {name!r} (its name was taken or unsafe)")
+        for note in self.notes:
+            lines.append(f"  note: {note}")
+        return "\n".join(lines)
