@@ -22,7 +22,7 @@ from labelport.ontology import Job, Ontology
 #: How far outside [0, 1] a normalized coordinate may stray (labeling tools overshoot slightly).
 COORDINATE_TOLERANCE = 0.01
 _ROTATIONS = (0, 90, 180, 270)
-_LOW, _HIGH = -COORDINATE_TOLERANCE, 1 + COORDINATE_TOLERANCE
+_NORMALIZED = ((-COORDINATE_TOLERANCE, 1 + COORDINATE_TOLERANCE), (-COORDINATE_TOLERANCE, 1 + COORDINATE_TOLERANCE))
 _NUMBERS = (float, int)
 
 
@@ -40,6 +40,7 @@ class _Validator:
         self.input_type = input_type
         self.asset = asset
         self.summary = ResponseSummary()
+        self.ranges = _NORMALIZED
         self.mids: set[str] = set()
         self.relation_ends: list[tuple[str, str, str]] = []
         # For video, an object that lives on several frames is one object: count it by mid.
@@ -174,7 +175,8 @@ class _Validator:
             where = names[0]
             mid = ann.get("mid")
             if mid is not None:
-                if not isinstance(mid, str) or not mid:
+                # Kili writes string mids; some of its own data holds integers, accepted as they are.
+                if not (isinstance(mid, str) and mid) and not _is_int(mid):
                     raise self.fail(job.name, where, f"'mid' must be a non-empty string, got {mid!r}.")
                 self.mids.add(mid)
             self.annotation_shape(job, where, ann)
@@ -298,11 +300,15 @@ class _Validator:
             raise self.fail(job.name, category, f"{what} must be a non-empty list of {{x, y}} points.")
         # Hot path (every vertex of every label): a range test that also rejects NaN and infinities;
         # anything unusual goes through point(), which names the fault.
-        low, high = _LOW, _HIGH
+        (x_low, x_high), (y_low, y_high) = self.ranges
         try:
             for vertex in vertices:
                 x, y = vertex["x"], vertex["y"]
-                if type(x) not in _NUMBERS or type(y) not in _NUMBERS or not (low <= x <= high and low <= y <= high):
+                if (
+                    type(x) not in _NUMBERS
+                    or type(y) not in _NUMBERS
+                    or not (x_low <= x <= x_high and y_low <= y <= y_high)
+                ):
                     break
             else:
                 return
@@ -318,17 +324,21 @@ class _Validator:
                 category,
                 f"{what}: a point must be {{'x': float, 'y': float}}, got {point!r}.",
             )
-        for axis in ("x", "y"):
+        for axis, (low, high) in zip(("x", "y"), self.ranges, strict=True):
             value = point.get(axis)
             if not _is_number(value) or not math.isfinite(value):
                 raise self.fail(job.name, category, f"{what}: {axis} must be a finite number, got {value!r}.")
-            if not -COORDINATE_TOLERANCE <= value <= 1 + COORDINATE_TOLERANCE:
-                raise self.fail(
-                    job.name,
-                    category,
-                    f"{what}: {axis}={value} is outside 0..1; coordinates are normalized "
-                    "by the image width and height (divide pixel values by them).",
-                )
+            if not low <= value <= high:
+                raise self.fail(job.name, category, self._range_message(what, axis, value))
+
+    def _range_message(self, what: str, axis: str, value: float) -> str:
+        if self.ranges == _NORMALIZED:
+            return (
+                f"{what}: {axis}={value} is outside 0..1; coordinates are normalized "
+                "by the image width and height (divide pixel values by them)."
+            )
+        name = "longitude" if axis == "x" else "latitude"
+        return f"{what}: {axis}={value} is not a {name}; geographic coordinates are (longitude, latitude) in degrees."
 
 
 def _is_number(value: object) -> bool:
@@ -339,9 +349,16 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def validate_response(response: object, ontology: Ontology, input_type: str, asset_external_id: str) -> ResponseSummary:
+def validate_response(
+    response: object, ontology: Ontology, input_type: str, asset_external_id: str, *, geographic: bool = False
+) -> ResponseSummary:
     """Check ``response`` against ``ontology`` and return what it holds.
 
-    Raises :class:`~labelport.errors.JsonResponseError` naming the asset, job and category.
+    ``geographic``: the coordinates are longitudes and latitudes (GEOSPATIAL projects, and
+    georeferenced images), so they are not held to 0..1: longitude in [-180, 180], latitude in
+    [-90, 90]. Raises :class:`~labelport.errors.JsonResponseError` naming the asset, job and category.
     """
-    return _Validator(ontology, input_type, asset_external_id).response(response)
+    validator = _Validator(ontology, input_type, asset_external_id)
+    if geographic or input_type == InputType.GEOSPATIAL:
+        validator.ranges = ((-180.0, 180.0), (-90.0, 90.0))
+    return validator.response(response)

@@ -25,8 +25,9 @@ import orjson
 from sqlalchemy import Connection, and_, bindparam, delete, exists, false, or_, select, true, update
 
 from labelport.annotations.validate import validate_response
-from labelport.enums import AssetStatus, LabelType
+from labelport.enums import AssetStatus, InputType, LabelType
 from labelport.errors import ValidationError
+from labelport.geo import georeferenced
 from labelport.ids import new_ids
 from labelport.services.assets import AssetRef
 from labelport.services.projects import ProjectInfo
@@ -102,10 +103,13 @@ def append_labels(
     rows: list[dict[str, Any]] = []
     category_counts = []
     responses = []
+    geographic = _georeferenced_assets(conn, project, refs)
     for index, (ref, response) in enumerate(zip(refs, json_responses, strict=True)):
         response = parse_json_response(response, ref.external_id)
         responses.append(response)
-        summary = validate_response(response, project.ontology, project.input_type, ref.external_id)
+        summary = validate_response(
+            response, project.ontology, project.input_type, ref.external_id, geographic=ref.pk in geographic
+        )
         seconds = seconds_to_label[index] if seconds_to_label is not None else None
         if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0):
             raise ValidationError(f"Asset {ref.external_id!r}: seconds_to_label must be a number ≥ 0, got {seconds!r}.")
@@ -151,6 +155,20 @@ def append_labels(
     new_responses = {row["pk"]: response for row, response in zip(rows, responses, strict=True)}
     soon = {row["pk"]: row["id"] for row in rows if row["asset_pk"] in waiting}
     return Appended(ids, asset_pks, new_responses, marks_needed, soon)
+
+
+def _georeferenced_assets(conn: Connection, project: ProjectInfo, refs: Sequence[AssetRef]) -> set[int]:
+    """The IMAGE assets among ``refs`` whose labels use longitude and latitude."""
+    if project.input_type != InputType.IMAGE:
+        return set()
+    pks = sorted({ref.pk for ref in refs})
+    found: set[int] = set()
+    for start in range(0, len(pks), IN_CHUNK):
+        query = select(A.c.pk, A.c.json_content).where(
+            A.c.pk.in_(pks[start : start + IN_CHUNK]), A.c.json_content.contains("epsg")
+        )
+        found.update(pk for pk, json_content in conn.execute(query) if georeferenced(json_content))
+    return found
 
 
 def _delete_model_labels(conn: Connection, asset_pks: list[int], label_type: str, model_name: str | None) -> None:
