@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+
+from click.testing import CliRunner
+
+from labelport.cli import main
+from tests.export import projects
+
+
+def test_export_prints_the_report(client, database_url, tmp_path):
+    built = projects.build_image_project(client, tmp_path / "images")
+    out = tmp_path / "out.zip"
+    result = CliRunner().invoke(
+        main,
+        [
+            "project",
+            "export",
+            "--project-id",
+            built.project_id,
+            "--output-format",
+            "kili",
+            "--output-file",
+            str(out),
+            "--without-assets",
+            "--filter",
+            "external_id_in=img",
+            "--filter",
+            "status_in=LABELED",
+            "--db",
+            database_url,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"Exported project {built.project_id} to kili: {out}",
+        "  assets matched: 3, exported: 3, without a label of the selected types (not exported): 0",
+        "  labels exported: 3; files in the archive: 4",
+    ]
+    with zipfile.ZipFile(out) as archive:
+        assert sorted(archive.namelist()) == [
+            "README.kili.txt",
+            "labels/folder/img_3.png.json",
+            "labels/img_1.png.json",
+            "labels/img_2.jpg.json",
+        ]
+
+
+def test_export_errors(client, database_url, tmp_path):
+    built = projects.build_image_project(client, tmp_path / "images")
+    runner = CliRunner()
+    base = [
+        "project",
+        "export",
+        "--project-id",
+        built.project_id,
+        "--output-file",
+        str(tmp_path / "o.zip"),
+        "--db",
+        database_url,
+    ]
+    result = runner.invoke(main, [*base, "--output-format", "tfrecord"])
+    assert result.exit_code == 1 and result.output.startswith("Error: Unknown export format 'tfrecord'; formats: ")
+    result = runner.invoke(main, [*base, "--output-format", "kili", "--filter", "colour=red"])
+    assert result.exit_code == 1 and result.output.startswith("Error: Unknown asset filter arguments: ['colour']")
+    result = runner.invoke(main, [*base, "--output-format", "kili", "--filter", "status_in"])
+    assert result.exit_code == 2 and "Invalid value for --filter: 'status_in' is not KEY=VALUE" in result.output
+    result = runner.invoke(
+        main,
+        [
+            "project",
+            "export",
+            "--project-id",
+            "nope",
+            "--output-format",
+            "kili",
+            "--output-file",
+            "x.zip",
+            "--db",
+            database_url,
+        ],
+    )
+    assert result.exit_code == 1 and result.output.startswith("Error: Project 'nope' does not exist in this store")
+    assert not (tmp_path / "o.zip").exists()
+
+
+def test_export_in_a_subprocess(client, database_url, tmp_path):
+    built = projects.build_text_project(client)
+    out = tmp_path / "text.zip"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "labelport",
+            "project",
+            "export",
+            "--project-id",
+            built.project_id,
+            "--output-format",
+            "raw",
+            "--output-file",
+            str(out),
+            "--single-file",
+            "--db",
+            database_url,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith(f"Exported project {built.project_id} to raw: {out}")
+    with zipfile.ZipFile(out) as archive:
+        assert sorted(archive.namelist()) == ["README.kili.txt", "data.json"]
