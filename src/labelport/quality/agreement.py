@@ -178,6 +178,9 @@ class ShapeList(list[Shape]):
         return self._buckets
 
 
+_ANSWERS = (dict, ShapeList)
+
+
 class Prepared(dict[str, Any]):
     """A jsonResponse ready for comparison: each root object job's annotations are turned into
     shapes once (a label is compared with every other labeler's), other jobs stay as they are."""
@@ -231,8 +234,8 @@ class Comparer:
         return total / weight_sum if weight_sum else None
 
     def _job(self, job: Job, a: Any, b: Any, mids: dict[str, str]) -> tuple[float, float] | None:
-        a = a if isinstance(a, dict | ShapeList) else {}
-        b = b if isinstance(b, dict | ShapeList) else {}
+        a = a if isinstance(a, _ANSWERS) else {}
+        b = b if isinstance(b, _ANSWERS) else {}
         if job.ml_task == MLTask.CLASSIFICATION:
             return self._classification(job, a, b, mids)
         if job.ml_task == MLTask.TRANSCRIPTION:

@@ -7,6 +7,7 @@ exactly with the Hungarian algorithm; a component is usually one or two shapes.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 
 _INF = float("inf")
@@ -73,15 +74,12 @@ def best_matching(scores: Mapping[tuple[int, int], float], tie: float = 0.0) -> 
 
     ``tie`` is added to every contested pair's weight, so that among matchings of equal total the one
     with more pairs wins (and the choice does not depend on which side is which)."""
-    positive = {pair: score for pair, score in scores.items() if score > 0}
-    lefts: dict[int, int] = {}
-    rights: dict[int, int] = {}
-    for i, j in positive:
-        lefts[i] = lefts.get(i, 0) + 1
-        rights[j] = rights.get(j, 0) + 1
+    positive = [(pair, score) for pair, score in scores.items() if score > 0]
+    lefts = Counter(i for (i, _j), _score in positive)
+    rights = Counter(j for (_i, j), _score in positive)
     matched = []
     contested = {}
-    for (i, j), score in positive.items():
+    for (i, j), score in positive:
         if lefts[i] == 1 and rights[j] == 1:
             matched.append((i, j, score))  # no other shape competes for either side
         else:
