@@ -36,7 +36,9 @@ def assert_matches_golden(
     """Compare every member (text members normalized) with ``tests/golden/<case>/``; return the members."""
     members = read_archive(archive_path)
     folder = GOLDEN / case
-    produced = {name: (data if name.endswith(binary_suffixes) else normalize(name, data)) for name, data in members.items()}
+    produced = {
+        name: (data if name.endswith(binary_suffixes) else normalize(name, data)) for name, data in members.items()
+    }
     if os.environ.get("LABELPORT_UPDATE_GOLDEN"):
         if folder.exists():
             for old in sorted(folder.rglob("*"), reverse=True):

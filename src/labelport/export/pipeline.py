@@ -17,6 +17,7 @@ from labelport.export import formats, source
 from labelport.export.archive import atomic_archive
 from labelport.export.formats.base import FormatSpec
 from labelport.export.model import ExportAsset, ExportContext, ExportOptions
+from labelport.export.names import strip_image_suffix
 from labelport.export.report import ExportReport
 from labelport.services.projects import ProjectInfo
 from labelport.store import filters, query, schema
@@ -94,12 +95,15 @@ def label_types(label_type_in: Sequence[str] | None) -> tuple[str, ...]:
 
 
 def expand(asset: ExportAsset, one_label_per_output: bool) -> Iterator[ExportAsset]:
-    """With several labels and a format that holds one per output: one copy per label, ``_labelN``."""
+    """With several labels and a format that holds one per output: one copy per label, ``_labelN``
+    added before an image extension (``a.jpg`` → ``a_label1.jpg``), so image and label files pair."""
     if not one_label_per_output or len(asset.labels) <= 1:
         yield asset
         return
+    stem = strip_image_suffix(asset.external_id)
+    suffix = asset.external_id[len(stem) :]
     for number, label in enumerate(asset.labels, 1):
-        yield replace(asset, external_id=f"{asset.external_id}_label{number}", labels=[label])
+        yield replace(asset, external_id=f"{stem}_label{number}{suffix}", labels=[label])
 
 
 def run(

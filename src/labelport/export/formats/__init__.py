@@ -35,9 +35,13 @@ def all_specs() -> dict[str, FormatSpec]:
     return dict(_REGISTRY)
 
 
+_loaded: list[bool] = []
+
+
 def _load() -> None:
-    if _REGISTRY:
+    if _loaded:
         return
+    _loaded.append(True)
     # Every module of this package but ``base`` is a format; importing it registers it.
     for module in sorted(info.name for info in pkgutil.iter_modules(__path__)):
         if module != "base":

@@ -1,0 +1,507 @@
+"""The COCO format (``coco``): object detection and segmentation in pixels, one JSON file per target.
+
+Layout ``split`` writes ``<JOB>/labels.json`` for each compatible job; ``merged`` (or
+``single_file=True``) writes one ``labels.json`` with every compatible job. Media go under ``data/``
+with ``with_assets=True``; ``file_name`` is ``data/<name>`` either way. See docs/export/coco.md.
+
+Every exported asset (every frame of a video) is an entry of ``images``, annotated or not. Ids are
+1-based: categories in ontology order, images in export order, annotations consecutive within a
+file. Rectangles and polygons become polygon segmentations; a region with holes becomes an
+uncompressed RLE mask rasterized here (pixel centres, even-odd rule), since a COCO polygon cannot
+hold a hole. ``images`` and ``annotations`` are spooled to temporary files while assets stream in and
+assembled in :meth:`CocoWriter.close`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import IO, Any
+
+import orjson
+
+from labelport.enums import InputType, Tool
+from labelport.errors import ExportError
+from labelport.export import geometry
+from labelport.export.formats import register
+from labelport.export.formats.base import FormatSpec, Writer, object_job, refuse
+from labelport.export.geometry import Point
+from labelport.export.media import add_media
+from labelport.export.model import ExportAsset, ExportOptions
+from labelport.export.names import safe_path
+from labelport.ontology import Job
+
+#: Pixel coordinates, box sides and polygon areas are rounded to this many decimals.
+DECIMALS = 2
+_SHAPES = frozenset({Tool.RECTANGLE, Tool.POLYGON, Tool.SEMANTIC})
+_CHUNK = 1 << 20
+
+NO_RESOLUTION = (
+    "asset not exported: COCO needs each image's width and height in pixels and the asset has no "
+    "resolution; set it with update_properties_in_assets(resolution_array=...)"
+)
+NO_FRAMES = (
+    "asset not exported: COCO needs one image per video frame and the video has no stored frames; "
+    "import it as a list of frames (json_content_array)"
+)
+NO_CATEGORY = "annotation not written: it has no category"
+UNKNOWN_CATEGORY = "annotation not written: its category is not in the job's ontology"
+FEW_VERTICES = "polygon not written: its outer ring has fewer than 3 vertices (degenerate)"
+ZERO_POLYGON = "polygon not written: its area is zero (degenerate)"
+ZERO_BOX = "rectangle not written: its width or height is zero (degenerate)"
+EMPTY_MASK = "region with holes not written: it covers no pixel centre (degenerate)"
+DROPPED = "annotation not written: annotation_modifier returned None"
+
+
+def unsupported(tool: object) -> str:
+    return f"{tool} annotation not written: COCO holds rectangles, polygons and semantic regions only"
+
+
+def frame_beyond(count: int) -> str:
+    return f"annotations of a frame beyond the video's {count} frames not written"
+
+
+def check_options(options: ExportOptions) -> None:
+    if options.normalized_coordinates is True:
+        raise refuse(
+            "normalized_coordinates",
+            True,
+            options.fmt,
+            "COCO coordinates are in pixels",
+            "Use normalized_coordinates=None (the default) or False",
+        )
+
+
+# -- rasterizing a region with holes ----------------------------------------------------------------
+
+
+def _first_centre(bound: float, inclusive: bool) -> int:
+    """The smallest integer ``i`` whose centre ``i + 0.5`` is ``>= bound`` (``> bound`` if not inclusive)."""
+    i = math.floor(bound) - 1  # i + 0.5 < bound here
+    while not (i + 0.5 >= bound if inclusive else i + 0.5 > bound):
+        i += 1
+    return i
+
+
+def _column_crossings(rings: Sequence[Sequence[Point]], width: int) -> list[list[float]]:
+    """For each pixel column, the y where the vertical line through its centre crosses an edge.
+
+    An edge a→b crosses the line ``X = x + 0.5`` when ``(xa <= X) != (xb <= X)`` (half-open, so a
+    vertex on the line counts once), at ``ya + (X - xa) * (yb - ya) / (xb - xa)``.
+    """
+    columns: list[list[float]] = [[] for _ in range(width)]
+    for ring in rings:
+        count = len(ring)
+        for index in range(count):
+            xa, ya = ring[index]
+            xb, yb = ring[(index + 1) % count]
+            if xa == xb:
+                continue
+            low, high = (xa, xb) if xa < xb else (xb, xa)
+            first = max(_first_centre(low, inclusive=True), 0)  # low <= X
+            last = min(_first_centre(high, inclusive=True) - 1, width - 1)  # X < high
+            slope = (yb - ya) / (xb - xa)
+            for x in range(first, last + 1):
+                columns[x].append(ya + (x + 0.5 - xa) * slope)
+    return columns
+
+
+def rle_counts(rings: Sequence[Sequence[Point]], width: int, height: int) -> tuple[list[int], int]:
+    """Uncompressed COCO RLE counts (column-major) of the pixels inside ``rings``, and their number.
+
+    Pixel (x, y) is inside when its centre (x + 0.5, y + 0.5) is inside by the even-odd rule over
+    all rings: an odd number of edges cross the vertical line through the centre strictly above it
+    (at a smaller y). Each column is filled span by span, from its sorted crossings.
+    """
+    counts: list[int] = []
+    position = 0
+    area = 0
+    for x, crossings in enumerate(_column_crossings(rings, width)):
+        crossings.sort()
+        for pair in range(0, len(crossings) - 1, 2):
+            top = max(_first_centre(crossings[pair], inclusive=False), 0)  # centre > first crossing
+            bottom = min(_first_centre(crossings[pair + 1], inclusive=False) - 1, height - 1)  # centre <= second
+            if top > bottom:
+                continue
+            start, end = x * height + top, x * height + bottom + 1
+            if counts and start == position:
+                counts[-1] += end - start  # continues the run that ended the previous column
+            else:
+                counts.extend((start - position, end - start))
+            position = end
+            area += end - start
+    if position < width * height or not counts:
+        counts.append(width * height - position)
+    return counts, area
+
+
+# -- geometry of one annotation ---------------------------------------------------------------------
+
+
+def _pixel(value: float) -> float:
+    return round(value, DECIMALS) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _pixel_ring(vertices: Any, rotation: int, size: tuple[int, int]) -> list[Point]:
+    if not isinstance(vertices, list):
+        return []
+    width, height = size
+    return [
+        (_pixel(geometry.clamp01(x) * width), _pixel(geometry.clamp01(y) * height))
+        for x, y in geometry.ring(vertices, rotation)
+    ]
+
+
+def _bbox(points: Sequence[Point]) -> list[float]:
+    x0, y0, x1, y1 = geometry.bounds(points)
+    return [x0, y0, _pixel(x1 - x0), _pixel(y1 - y0)]
+
+
+def _flat(points: Sequence[Point]) -> list[float]:
+    return [value for point in points for value in point]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The COCO geometry of one annotation, or the reason it cannot be written."""
+
+    segmentation: Any = None
+    area: float = 0.0
+    bbox: list[float] = field(default_factory=list)
+    reason: str | None = None
+    rle: bool = False
+
+
+def convert_shape(annotation: dict[str, Any], rotation: int, size: tuple[int, int]) -> Shape:
+    """Pixel segmentation, area and box of a rectangle, polygon or semantic annotation."""
+    polys = annotation.get("boundingPoly")
+    polys = polys if isinstance(polys, list) else []
+    rings = [_pixel_ring(poly.get("normalizedVertices"), rotation, size) for poly in polys if isinstance(poly, dict)]
+    outer = rings[0] if rings else []
+    holes = [hole for hole in rings[1:] if len(hole) >= 3]  # fewer vertices enclose nothing
+    if holes:
+        return _region_with_holes(outer, holes, size)
+    if annotation.get("type") == Tool.RECTANGLE:
+        if not outer:
+            return Shape(reason=ZERO_BOX)
+        x0, y0, x1, y1 = geometry.bounds(outer)
+        if x1 <= x0 or y1 <= y0:
+            return Shape(reason=ZERO_BOX)
+        corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+        box = _bbox(corners)
+        return Shape([_flat(corners)], _pixel(box[2] * box[3]), box)
+    if len(outer) < 3:
+        return Shape(reason=FEW_VERTICES)
+    area = abs(geometry.shoelace(outer))
+    if area == 0.0:
+        return Shape(reason=ZERO_POLYGON)
+    return Shape([_flat(outer)], _pixel(area), _bbox(outer))
+
+
+def _region_with_holes(outer: list[Point], holes: list[list[Point]], size: tuple[int, int]) -> Shape:
+    if len(outer) < 3:
+        return Shape(reason=FEW_VERTICES)
+    width, height = size
+    counts, area = rle_counts([outer, *holes], width, height)
+    if area == 0:
+        return Shape(reason=EMPTY_MASK)
+    return Shape({"size": [height, width], "counts": counts}, float(area), _bbox(outer), rle=True)
+
+
+# -- streaming the file -----------------------------------------------------------------------------
+
+
+class _Spool:
+    """A JSON array's items, one a line, in a temporary file until the file is assembled."""
+
+    def __init__(self) -> None:
+        self.file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (open until the file is assembled)
+        self.count = 0
+
+    def add(self, data: bytes) -> None:
+        self.file.write(data if self.count == 0 else b",\n" + data)
+        self.count += 1
+
+    def copy_array(self, out: IO[bytes]) -> None:
+        if self.count == 0:
+            out.write(b"[]")
+            return
+        out.write(b"[\n")
+        self.file.seek(0)
+        shutil.copyfileobj(self.file, out, _CHUNK)
+        out.write(b"\n]")
+
+    def close(self) -> None:
+        self.file.close()
+
+
+@dataclass
+class _Target:
+    """One labels.json: its member name, categories and spooled annotations."""
+
+    member: str
+    categories: dict[tuple[str, str], int]
+    records: list[dict[str, Any]]
+    annotations: _Spool = field(default_factory=_Spool)
+
+
+@dataclass(frozen=True)
+class _Image:
+    record: dict[str, Any]
+    size: tuple[int, int]
+
+
+class CocoWriter(Writer):
+    def open(self) -> None:
+        self.merged = self.ctx.options.layout == "merged" or self.ctx.options.single_file
+        self.targets = self._targets()
+        self.images = _Spool()
+        self.taken: set[str] = set()
+        self.renamed: list[tuple[str, str]] = []
+        self.latest_label = ""
+        exported = {job.name for job in self.ctx.jobs}
+        skipped = [job for job in self.ctx.ontology.root_jobs if job.name not in exported]
+        if skipped:
+            described = ", ".join(f"{job.name} ({job.ml_task}{_tools(job)})" for job in skipped)
+            self.ctx.report.note(
+                f"jobs not exported (COCO takes OBJECT_DETECTION jobs with rectangle, polygon or semantic tools): "
+                f"{described}"
+            )
+
+    def _targets(self) -> dict[str, _Target]:
+        """The target of each job (one per job in split, one shared in merged), ids in ontology order."""
+        if self.merged:
+            shared = _Target("labels.json", {}, [])
+            for job in self.ctx.jobs:
+                _add_categories(shared, job, f"{job.name}/")
+            return {job.name: shared for job in self.ctx.jobs}
+        targets = {}
+        for job in self.ctx.jobs:
+            targets[job.name] = _Target(f"{safe_path(job.name)}/labels.json", {}, [])
+            _add_categories(targets[job.name], job, "")
+        return targets
+
+    # -- one asset --------------------------------------------------------------------------------
+
+    def write_asset(self, asset: ExportAsset) -> None:
+        if asset.resolution is None:
+            self.ctx.report.skip(asset.external_id, NO_RESOLUTION)
+            return
+        label = asset.labels[0]  # one label per output: the pipeline expands the others
+        self.latest_label = max(self.latest_label, label.created_at or "")
+        response = label.json_response if isinstance(label.json_response, dict) else {}
+        if asset.frames:
+            self._video(asset, response, asset.resolution)
+        elif self.ctx.input_type == InputType.VIDEO:
+            self.ctx.report.skip(asset.external_id, NO_FRAMES)
+        else:
+            image = self._image(self._media_name(asset), asset.resolution)
+            self._annotations(asset, image, response)
+            if self.ctx.options.with_assets:
+                url = None if asset.media_path else asset.content
+                add_media(self.ctx, asset.external_id, image.record["file_name"], asset.media_path, url)
+
+    def _video(self, asset: ExportAsset, response: dict[str, Any], size: tuple[int, int]) -> None:
+        """One COCO image per frame, annotated or not; annotations from that frame's jobs."""
+        frames = {int(key): value for key, value in response.items() if key.isdigit() and isinstance(value, dict)}
+        digits = len(str(len(asset.frames)))
+        base = safe_path(asset.external_id)
+        for frame in asset.frames:
+            plain = f"{asset.external_id.replace(' ', '_')}_{frame.index + 1:0{digits}d}{frame.suffix}"
+            name = self._allocate(
+                asset.external_id, f"{base}_{frame.index + 1:0{digits}d}{frame.suffix}", frame.suffix, plain
+            )
+            image = self._image(name, size)
+            self._annotations(asset, image, frames.get(frame.index, {}))
+            if self.ctx.options.with_assets:
+                add_media(self.ctx, asset.external_id, image.record["file_name"], frame.path, frame.url)
+        for index in sorted(key for key in frames if key >= len(asset.frames)):
+            for job in self.ctx.jobs:
+                if _annotations_of(frames[index], job):
+                    self.ctx.report.skip(asset.external_id, frame_beyond(len(asset.frames)), job.name)
+
+    def _media_name(self, asset: ExportAsset) -> str:
+        suffix = asset.media_suffix
+        return self._allocate(
+            asset.external_id,
+            _with_suffix(safe_path(asset.external_id), suffix),
+            suffix,
+            _with_suffix(asset.external_id.replace(" ", "_"), suffix),
+        )
+
+    def _allocate(self, external_id: str, name: str, suffix: str, plain: str) -> str:
+        """A unique ``data/`` member name (``a__2.png`` when ``a.png`` is taken, ignoring case, as on
+        macOS and Windows); recorded as renamed when it is not the plain one."""
+        stem, ext = (name[: -len(suffix)], name[-len(suffix) :]) if suffix else (name, "")
+        allocated, counter = name, 2
+        while allocated.lower() in self.taken:
+            allocated, counter = f"{stem}__{counter}{ext}", counter + 1
+        self.taken.add(allocated.lower())
+        if allocated != plain:
+            self.renamed.append((external_id, f"{self.ctx.media_folder}/{allocated}"))
+        return f"{self.ctx.media_folder}/{allocated}"
+
+    def _image(self, file_name: str, size: tuple[int, int]) -> _Image:
+        record = {"id": self.images.count + 1, "file_name": file_name, "width": size[0], "height": size[1]}
+        self.images.add(orjson.dumps(record))
+        return _Image(record, size)
+
+    # -- annotations ------------------------------------------------------------------------------
+
+    def _annotations(self, asset: ExportAsset, image: _Image, response: dict[str, Any]) -> None:
+        rotation = geometry.rotation_of(response)
+        for job in self.ctx.jobs:
+            target = self.targets[job.name]
+            for annotation in _annotations_of(response, job):
+                record = self._record(asset, job, target, image, annotation, rotation)
+                if record is not None:
+                    self._emit(asset, job, target, image, annotation, record)
+
+    def _record(
+        self,
+        asset: ExportAsset,
+        job: Job,
+        target: _Target,
+        image: _Image,
+        annotation: dict[str, Any],
+        rotation: int,
+    ) -> dict[str, Any] | None:
+        tool = annotation.get("type", Tool.POLYGON if annotation.get("boundingPoly") else None)
+        reason = None if tool in _SHAPES else unsupported(tool or "untyped")
+        category = _first_category(annotation)
+        if reason is None and category is None:
+            reason = NO_CATEGORY
+        elif reason is None and (job.name, category) not in target.categories:
+            reason = UNKNOWN_CATEGORY
+        shape = Shape(reason=reason) if reason else convert_shape({**annotation, "type": tool}, rotation, image.size)
+        if shape.reason is not None:
+            self.ctx.report.skip(asset.external_id, shape.reason, job.name)
+            return None
+        if shape.rle:
+            self.ctx.report.note(
+                f"job {job.name}: regions with holes are written as uncompressed RLE masks (iscrowd 0), "
+                "since a COCO polygon cannot hold a hole"
+            )
+        return {
+            "id": target.annotations.count + 1,
+            "image_id": image.record["id"],
+            "category_id": target.categories[(job.name, str(category))],
+            "segmentation": shape.segmentation,
+            "area": shape.area,
+            "bbox": shape.bbox,
+            "iscrowd": 0,
+        }
+
+    def _emit(
+        self,
+        asset: ExportAsset,
+        job: Job,
+        target: _Target,
+        image: _Image,
+        annotation: dict[str, Any],
+        record: dict[str, Any],
+    ) -> None:
+        modifier = self.ctx.options.annotation_modifier
+        if modifier is not None:
+            changed = modifier(copy.deepcopy(record), dict(image.record), copy.deepcopy(annotation))
+            if changed is None:
+                self.ctx.report.skip(asset.external_id, DROPPED, job.name)
+                return
+            if not isinstance(changed, dict):
+                raise ExportError(
+                    f"Asset {asset.external_id!r}, job {job.name!r}: annotation_modifier returned a "
+                    f"{type(changed).__name__}; it must return the COCO annotation as a dict (or None to drop it)."
+                )
+            # The ids keep the file valid: unique annotation ids, an existing image.
+            record = {**changed, "id": record["id"], "image_id": record["image_id"]}
+        try:
+            data = orjson.dumps(record)
+        except TypeError as error:
+            raise ExportError(
+                f"Asset {asset.external_id!r}, job {job.name!r}: the COCO annotation cannot be written as JSON "
+                f"({error}); annotation_modifier must return JSON values only."
+            ) from None
+        target.annotations.add(data)
+        self.ctx.report.wrote(job.name)
+
+    # -- the files --------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        now = datetime.now(UTC)
+        year = int(self.latest_label[:4]) if self.latest_label[:4].isdigit() else now.year
+        info = {
+            "description": f"{self.ctx.title} - Exported from labelport",
+            "version": "1.0",
+            "year": year,
+            "date_created": now.isoformat(timespec="seconds"),
+        }
+        done: set[str] = set()
+        for target in self.targets.values():
+            if target.member in done:
+                continue
+            done.add(target.member)
+            with self.ctx.archive.open(target.member, large=True) as out:
+                _assemble(out, info, target, self.images)
+            self.ctx.report.files += 1
+            target.annotations.close()
+        self.images.close()
+        self.ctx.extras["renamed"] = self.renamed
+
+
+def _assemble(out: IO[bytes], info: dict[str, Any], target: _Target, images: _Spool) -> None:
+    out.write(b'{"info":' + orjson.dumps(info) + b',\n"licenses":[],\n"categories":[\n')
+    out.write(b",\n".join(orjson.dumps(record) for record in target.records))
+    out.write(b'\n],\n"images":')
+    images.copy_array(out)
+    out.write(b',\n"annotations":')
+    target.annotations.copy_array(out)
+    out.write(b"}\n")
+
+
+def _add_categories(target: _Target, job: Job, prefix: str) -> None:
+    for category in sorted(job.categories.values(), key=lambda c: c.index):
+        category_id = len(target.records) + 1
+        target.categories[(job.name, category.key)] = category_id
+        target.records.append({"id": category_id, "name": prefix + category.key, "supercategory": job.name})
+
+
+def _annotations_of(response: dict[str, Any], job: Job) -> list[dict[str, Any]]:
+    value = response.get(job.name)
+    annotations = value.get("annotations") if isinstance(value, dict) else None
+    return [a for a in annotations if isinstance(a, dict) and a] if isinstance(annotations, list) else []
+
+
+def _first_category(annotation: dict[str, Any]) -> str | None:
+    categories = annotation.get("categories")
+    if isinstance(categories, list) and categories and isinstance(categories[0], dict):
+        name = categories[0].get("name")
+        return name if isinstance(name, str) else None
+    return None
+
+
+def _with_suffix(name: str, suffix: str) -> str:
+    """``a.png`` stays, ``a`` becomes ``a.png``."""
+    return name if name.lower().endswith(suffix) else name + suffix
+
+
+def _tools(job: Job) -> str:
+    return f", {'/'.join(job.tools)}" if job.tools else ""
+
+
+SPEC = register(
+    FormatSpec(
+        name="coco",
+        writer=CocoWriter,
+        input_types=frozenset({InputType.IMAGE, InputType.VIDEO}),
+        media_folder="data",
+        job_filter=object_job(frozenset({Tool.RECTANGLE, Tool.POLYGON, Tool.SEMANTIC}), all_tools=False),
+        needs="an OBJECT_DETECTION job with rectangle, polygon or semantic tools",
+        check_options=check_options,
+        one_label_per_output=True,
+    )
+)

@@ -1,0 +1,248 @@
+"""Pascal VOC (``pascal_voc``): one XML file of pixel bounding boxes per image or video frame.
+
+Layout ``merged``: ``labels/<name>.xml`` with the objects of every compatible job; ``split`` (the default):
+``<JOB>/labels/<name>.xml`` for each compatible job (Kili refuses split; labelport supports it). Media are
+shared at the root, ``images/<name><suffix>``. Polygons and semantic regions are written as their bounding box
+(the report says how many per job). Boxes are whole pixels, rounded to the nearest pixel edge (0-based) and
+clamped to the image, whose size is the asset's stored resolution. Every asset gets a file, even without objects.
+See ``docs/export/pascal_voc.md``.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from labelport.enums import InputType, Tool
+from labelport.export import geometry
+from labelport.export.formats import register
+from labelport.export.formats.base import FormatSpec, Writer, object_job, refuse
+from labelport.export.formats.yolo import (
+    SHAPE_TOOLS,
+    Shape,
+    annotations_of,
+    asset_stem,
+    frame_at,
+    frame_count,
+    frame_responses,
+    frame_stem,
+    job_folder,
+    missing_frames,
+    note_unexported,
+    plural,
+    read_shape,
+)
+from labelport.export.media import add_media
+from labelport.export.model import ExportAsset, ExportOptions
+from labelport.export.names import NameAllocator
+from labelport.ontology import Job
+
+_INDENT = "  "
+_DEPTH = "3"
+_DATABASE = "labelport"
+#: The frame image suffix named in ``filename`` when a video has no stored frame images.
+_DEFAULT_FRAME_SUFFIX = ".jpg"
+
+
+@dataclass(frozen=True)
+class _Object:
+    name: str
+    job: str
+    box: tuple[int, int, int, int]  # xmin, ymin, xmax, ymax
+
+
+class VocWriter(Writer):
+    def open(self) -> None:
+        self.names = NameAllocator()
+        self.boxed: Counter[str] = Counter()
+        self.clamped: Counter[str] = Counter()
+        note_unexported(self.ctx, "Pascal VOC takes OBJECT_DETECTION jobs with a rectangle, polygon or semantic tool")
+        if self.ctx.options.layout == "merged":
+            self.outputs: list[tuple[str, tuple[Job, ...]]] = [("", tuple(self.ctx.jobs))]
+        else:
+            self.outputs = [(f"{job_folder(job)}/", (job,)) for job in self.ctx.jobs]
+
+    def write_asset(self, asset: ExportAsset) -> None:
+        if not asset.labels:
+            return
+        if asset.resolution is None:
+            self.ctx.report.skip(
+                asset.external_id,
+                "no resolution: Pascal VOC needs the image size in pixels; set it with "
+                "update_properties_in_assets(resolution_array=...)",
+            )
+            return
+        response = asset.labels[0].json_response
+        name = self.names.allocate(asset.external_id, asset_stem(asset.external_id))
+        if self.ctx.input_type == InputType.VIDEO:
+            self._video(asset, name, response)
+        else:
+            self._documents(asset, name, f"{name}{asset.media_suffix}", response)
+            if self.ctx.options.with_assets:
+                url = None if asset.media_path is not None else asset.content
+                member = f"{self.ctx.media_folder}/{name}{asset.media_suffix}"
+                add_media(self.ctx, asset.external_id, member, asset.media_path, url)
+
+    def _video(self, asset: ExportAsset, name: str, response: dict[str, Any]) -> None:
+        frames = frame_responses(response)
+        count = frame_count(asset, frames)
+        if count == 0:
+            self.ctx.report.skip(asset.external_id, "the video has no frames (no frame list and no frame in its label)")
+            return
+        by_index = dict(frames)
+        missing = 0
+        for index in range(count):
+            media = frame_at(asset, index)
+            stem = frame_stem(name, index, count)
+            filename = f"{stem}{media.suffix if media is not None else _DEFAULT_FRAME_SUFFIX}"
+            self._documents(asset, stem, filename, by_index.get(index, {}))
+            if self.ctx.options.with_assets and media is None:
+                missing += 1
+            elif self.ctx.options.with_assets and media is not None:
+                add_media(self.ctx, asset.external_id, f"{self.ctx.media_folder}/{filename}", media.path, media.url)
+        if missing:
+            self.ctx.report.skip(asset.external_id, missing_frames(missing))
+
+    def _documents(self, asset: ExportAsset, stem: str, filename: str, response: dict[str, Any]) -> None:
+        rotation = geometry.rotation_of(response)
+        assert asset.resolution is not None
+        for folder, jobs in self.outputs:
+            objects = [
+                item
+                for job in jobs
+                for annotation in annotations_of(response, job.name)
+                for item in self._objects(asset, job, annotation, rotation)
+            ]
+            data = _document(self.ctx.media_folder, filename, asset.resolution, objects)
+            self.ctx.archive.write_bytes(f"{folder}labels/{stem}.xml", data)
+            self.ctx.report.files += 1
+
+    def _objects(self, asset: ExportAsset, job: Job, annotation: dict[str, Any], rotation: int) -> list[_Object]:
+        tool = annotation.get("type")
+        if tool not in SHAPE_TOOLS:
+            reason = f"{tool!r} annotations cannot be written in Pascal VOC (rectangle, polygon and semantic only)"
+            self.ctx.report.skip(asset.external_id, reason, job.name)
+            return []
+        shape = read_shape(annotation, rotation)
+        if isinstance(shape, str):
+            self.ctx.report.skip(asset.external_id, shape, job.name)
+            return []
+        assert asset.resolution is not None
+        result = _pixel_box(shape, asset.resolution)
+        if isinstance(result, str):
+            self.ctx.report.skip(asset.external_id, result, job.name)
+            return []
+        box, clamped = result
+        objects = []
+        for key in shape.categories:
+            if key in job.categories:
+                objects.append(_Object(key, job.name, box))
+            else:
+                reason = f"category {key!r} is not a category of job {job.name!r}"
+                self.ctx.report.skip(asset.external_id, reason, job.name)
+        if objects:
+            self.ctx.report.wrote(job.name, len(objects))
+            if tool != Tool.RECTANGLE:
+                self.boxed[job.name] += 1
+            if clamped:
+                self.clamped[job.name] += 1
+        return objects
+
+    def close(self) -> None:
+        for job in self.ctx.jobs:
+            if self.boxed[job.name]:
+                self.ctx.report.note(
+                    f"job {job.name}: {plural(self.boxed[job.name], 'polygon')} written as bounding boxes "
+                    "(Pascal VOC has boxes only)"
+                )
+            if self.clamped[job.name]:
+                self.ctx.report.note(
+                    f"job {job.name}: {plural(self.clamped[job.name], 'annotation')} extended outside the image; "
+                    "their boxes were clamped to it"
+                )
+        self.ctx.extras["renamed"] = self.names.renamed
+
+
+def _pixel_box(shape: Shape, size: tuple[int, int]) -> tuple[tuple[int, int, int, int], bool] | str:
+    """The box in whole pixels (nearest edge, clamped to the image) and whether clamping changed it."""
+    if shape.tool != Tool.RECTANGLE and len(shape.outer) < 3:
+        return "polygon with fewer than 3 vertices"
+    width, height = size
+    x0, y0, x1, y1 = geometry.bounds(shape.outer)
+    raw = (round(x0 * width), round(y0 * height), round(x1 * width), round(y1 * height))
+    box = (
+        min(max(raw[0], 0), width),
+        min(max(raw[1], 0), height),
+        min(max(raw[2], 0), width),
+        min(max(raw[3], 0), height),
+    )
+    if box[2] <= box[0] or box[3] <= box[1]:
+        return "box less than one pixel wide or high (after rounding to whole pixels and clamping to the image)"
+    return box, box != raw
+
+
+def _text(parent: ET.Element, tag: str, text: str) -> ET.Element:
+    element = ET.SubElement(parent, tag)
+    element.text = text
+    return element
+
+
+def _document(folder: str, filename: str, size: tuple[int, int], objects: list[_Object]) -> bytes:
+    root = ET.Element("annotation")
+    _text(root, "folder", folder)
+    _text(root, "filename", filename)
+    _text(root, "path", f"{folder}/{filename}")
+    _text(ET.SubElement(root, "source"), "database", _DATABASE)
+    dimensions = ET.SubElement(root, "size")
+    _text(dimensions, "width", str(size[0]))
+    _text(dimensions, "height", str(size[1]))
+    _text(dimensions, "depth", _DEPTH)
+    _text(root, "segmented", "0")
+    for item in objects:
+        element = ET.SubElement(root, "object")
+        _text(element, "name", item.name)
+        _text(element, "job_name", item.job)
+        _text(element, "pose", "Unspecified")
+        _text(element, "truncated", "0")
+        _text(element, "difficult", "0")
+        _text(element, "occluded", "0")
+        box = ET.SubElement(element, "bndbox")
+        for tag, value in zip(("xmin", "ymin", "xmax", "ymax"), item.box, strict=True):
+            _text(box, tag, str(value))
+    ET.indent(root, space=_INDENT)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def _check_options(options: ExportOptions) -> None:
+    if options.single_file:
+        raise refuse(
+            "single_file",
+            True,
+            options.fmt,
+            "Pascal VOC writes one XML file per image or video frame",
+            "Use single_file=False (the default)",
+        )
+    if options.normalized_coordinates is True:
+        raise refuse(
+            "normalized_coordinates",
+            True,
+            options.fmt,
+            "Pascal VOC boxes are in whole pixels",
+            "Use normalized_coordinates=None (the default) or False",
+        )
+
+
+SPEC = register(
+    FormatSpec(
+        name="pascal_voc",
+        writer=VocWriter,
+        input_types=frozenset({InputType.IMAGE, InputType.VIDEO}),
+        media_folder="images",
+        job_filter=object_job(SHAPE_TOOLS, all_tools=False),
+        needs="an OBJECT_DETECTION job with a rectangle, polygon or semantic tool",
+        check_options=_check_options,
+        one_label_per_output=True,
+    )
+)

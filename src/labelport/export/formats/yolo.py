@@ -1,0 +1,427 @@
+"""YOLO (``yolo_v4``, ``yolo_v5``, ``yolo_v7``, ``yolo_v8``): one text file of normalized rows per image or frame.
+
+Layout ``split`` (the default): ``<JOB>/labels/<name>.txt`` and ``<JOB>/classes.txt`` (v4) or ``<JOB>/data.yaml``
+(v5, v7, v8) for each compatible job; ``merged``: ``labels/<name>.txt`` and ``classes.txt``/``data.yaml`` at the
+root, with the objects of every compatible job. Media are shared at the root, ``images/<name><suffix>``, so that
+``images/x.jpg`` pairs with ``labels/x.txt``; without media, ``images/remote_assets.csv`` says where each image is.
+
+Rows: ``<class> cx cy w h`` for a rectangle, ``<class> x1 y1 … xn yn`` for a polygon or a semantic region (outer
+ring), normalized to [0, 1] after undoing ``ROTATION_JOB``, 6 decimals. When rectangles and polygons can meet in
+one file, every rectangle is written as its 4 corners: training code rejects files that mix box and segment rows.
+Class ids come from the ontology, never from the labels seen, so they are stable across exports.
+See ``docs/export/yolo.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+import orjson
+import yaml
+
+from labelport.enums import InputType, Tool
+from labelport.export import geometry
+from labelport.export.formats import register
+from labelport.export.formats.base import FormatSpec, Writer, object_job, refuse
+from labelport.export.geometry import Point
+from labelport.export.media import add_media
+from labelport.export.model import ExportAsset, ExportContext, ExportOptions, Frame
+from labelport.export.names import NameAllocator, safe_path, strip_image_suffix
+from labelport.ontology import Job
+
+#: The tools whose annotations have a ``boundingPoly`` that YOLO and Pascal VOC can write.
+SHAPE_TOOLS = frozenset({Tool.RECTANGLE, Tool.POLYGON, Tool.SEMANTIC})
+_REGION_TOOLS = frozenset({Tool.POLYGON, Tool.SEMANTIC})
+_VERSIONS = ("yolo_v4", "yolo_v5", "yolo_v7", "yolo_v8")
+_PRECISION = 6
+#: Clamping that does not change the written value (float noise) is not reported.
+_TOLERANCE = 0.5 * 10.0**-_PRECISION
+_CSV_HEADER = ("external id", "url", "image file", "label file")
+
+
+# -- helpers shared with the Pascal VOC writer --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The geometry and categories of one rectangle/polygon/semantic annotation, rotation undone."""
+
+    tool: str
+    outer: list[Point]
+    holes: int
+    categories: list[str]
+
+
+def read_shape(annotation: dict[str, Any], rotation: int) -> Shape | str:
+    """The shape of an annotation, or the reason it has none."""
+    polys = annotation.get("boundingPoly")
+    if not isinstance(polys, list) or not polys or not isinstance(polys[0], dict):
+        return "the annotation has no boundingPoly"
+    vertices = polys[0].get("normalizedVertices")
+    if not isinstance(vertices, list) or not vertices:
+        return "the annotation has no normalizedVertices"
+    try:
+        outer = geometry.ring(vertices, rotation)
+    except (KeyError, TypeError, ValueError):
+        return "the annotation has malformed vertices (each needs numeric x and y)"
+    categories = [c["name"] for c in annotation.get("categories") or [] if isinstance(c, dict) and "name" in c]
+    if not categories:
+        return "the annotation has no category"
+    return Shape(str(annotation.get("type")), outer, len(polys) - 1, categories)
+
+
+def annotations_of(response: dict[str, Any], job_name: str) -> list[dict[str, Any]]:
+    value = response.get(job_name)
+    annotations = value.get("annotations") if isinstance(value, dict) else None
+    return [a for a in annotations if isinstance(a, dict)] if isinstance(annotations, list) else []
+
+
+def frame_responses(response: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    """The frames of a VIDEO label (``{"0": {...}, "1": {...}}``) as ``(index, response)``, by index."""
+    return sorted((int(key), value) for key, value in response.items() if key.isdigit() and isinstance(value, dict))
+
+
+def frame_count(asset: ExportAsset, frames: Sequence[tuple[int, Any]]) -> int:
+    """The number of frames of a video: its frame list, else what its label covers."""
+    return len(asset.frames) if asset.frames else max((index for index, _ in frames), default=-1) + 1
+
+
+def frame_stem(name: str, index: int, count: int) -> str:
+    """``clip`` frame 0 of 12 → ``clip_01``: 1-based, zero-padded to the digits of the frame count."""
+    return f"{name}_{index + 1:0{len(str(count))}d}"
+
+
+def frame_at(asset: ExportAsset, index: int) -> Frame | None:
+    return asset.frames[index] if 0 <= index < len(asset.frames) and asset.frames[index].index == index else None
+
+
+def plural(number: int, noun: str) -> str:
+    """``1 polygon``, ``2 polygons``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def note_unexported(ctx: ExportContext, takes: str) -> None:
+    """Say which root jobs the format leaves out, and that ``annotation_modifier`` is not called."""
+    exported = {job.name for job in ctx.jobs}
+    left = [job for job in ctx.ontology.root_jobs if job.name not in exported]
+    if left:
+        described = ", ".join(
+            f"{job.name} ({job.ml_task}{', ' + '/'.join(job.tools) if job.tools else ''})" for job in left
+        )
+        ctx.report.note(f"jobs not exported ({takes}): {described}")
+    if ctx.options.annotation_modifier is not None:
+        ctx.report.note(f"annotation_modifier is a COCO option: {ctx.options.fmt} does not call it")
+
+
+def missing_frames(number: int) -> str:
+    """The reason frames of a video have no media in the archive."""
+    return (
+        f"media not included: {plural(number, 'frame')} without a stored image or URL "
+        "(labelport does not cut video files into frames; import videos as frame lists)"
+    )
+
+
+def job_folder(job: Job) -> str:
+    """The folder of a job in the split layout."""
+    return safe_path(job.name).replace("/", "_")
+
+
+def asset_stem(external_id: str) -> str:
+    """``folder/img 3.png`` → ``folder/img_3``: the name of an asset's label file, without extension."""
+    return strip_image_suffix(safe_path(external_id))
+
+
+class Spool:
+    """A member written piece by piece into a temporary file, put into the archive at the end."""
+
+    def __init__(self) -> None:
+        self.file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by finish())
+        self.empty = True
+
+    def write(self, data: bytes) -> None:
+        self.file.write(data)
+        self.empty = False
+
+    def finish(self, ctx: ExportContext, member: str, head: bytes = b"", tail: bytes = b"") -> None:
+        self.file.seek(0)
+        with ctx.archive.open(member, large=True) as out:
+            out.write(head)
+            shutil.copyfileobj(self.file, out, 1 << 20)
+            out.write(tail)
+        self.file.close()
+        ctx.report.files += 1
+
+
+# -- YOLO -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Output:
+    """One output folder: its jobs, their class ids, and whether every row is a polygon."""
+
+    folder: str  # "" (merged) or "<JOB>/"
+    jobs: tuple[Job, ...]
+    classes: dict[tuple[str, str], int]
+    names: list[str]
+    polygons_only: bool
+    meta: Spool | None = None
+
+
+@dataclass(frozen=True)
+class _Values:
+    values: list[float]
+    clamped: bool
+
+
+class YoloWriter(Writer):
+    def open(self) -> None:
+        self.names = NameAllocator()
+        self.holes: Counter[str] = Counter()
+        self.clamped: Counter[str] = Counter()
+        note_unexported(
+            self.ctx, "YOLO takes OBJECT_DETECTION jobs whose tools are all among rectangle, polygon and semantic"
+        )
+        self.outputs = self._outputs()
+        self.video = self.ctx.input_type == InputType.VIDEO
+        self.remote: io.TextIOWrapper | None = None
+        if not self.ctx.options.with_assets:
+            self.remote_spool = Spool()
+            self.remote = io.TextIOWrapper(self.remote_spool.file, encoding="utf-8", newline="")
+            self.rows = csv.writer(self.remote, lineterminator="\n")
+            self.rows.writerow(_CSV_HEADER)
+        for output in self.outputs:
+            self._class_file(output)
+            if self.video:
+                output.meta = Spool()
+
+    def _outputs(self) -> list[_Output]:
+        if self.ctx.options.layout == "merged":
+            groups = [("", tuple(self.ctx.jobs))]
+        else:
+            groups = [(f"{job_folder(job)}/", (job,)) for job in self.ctx.jobs]
+        outputs = []
+        for folder, jobs in groups:
+            merged = folder == ""
+            classes: dict[tuple[str, str], int] = {}
+            names: list[str] = []
+            for job in jobs:
+                for key in job.categories:
+                    classes[(job.name, key)] = len(names)
+                    names.append(f"{job.name}/{key}" if merged else key)
+            tools = {tool for job in jobs for tool in job.tools}
+            mixed = Tool.RECTANGLE in tools and bool(tools & _REGION_TOOLS)
+            if mixed:
+                self.ctx.report.note(self._mixing_note(jobs, merged))
+            outputs.append(_Output(folder, jobs, classes, names, mixed))
+        return outputs
+
+    def _mixing_note(self, jobs: tuple[Job, ...], merged: bool) -> str:
+        where = f"merged layout (jobs {', '.join(job.name for job in jobs)})" if merged else f"job {jobs[0].name}"
+        return (
+            f"{self.ctx.options.fmt}, {where}: rectangles written as 4-point polygons, because rectangles and "
+            "polygons/semantic regions can meet in one label file and YOLO training code rejects files that mix "
+            "box rows and segment rows"
+        )
+
+    def _class_file(self, output: _Output) -> None:
+        fmt = self.ctx.options.fmt
+        if fmt == "yolo_v4":
+            member, text = "classes.txt", "".join(f"{index} {name}\n" for index, name in enumerate(output.names))
+        else:
+            data: dict[str, Any] = (
+                {"names": dict(enumerate(output.names))}
+                if fmt == "yolo_v5"
+                else {"nc": len(output.names), "names": list(output.names)}
+            )
+            member = "data.yaml"
+            text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+        self.ctx.archive.write_text(output.folder + member, text)
+        self.ctx.report.files += 1
+
+    # -- one asset --------------------------------------------------------------------------------
+
+    def write_asset(self, asset: ExportAsset) -> None:
+        if not asset.labels:
+            return
+        response = asset.labels[0].json_response
+        name = self.names.allocate(asset.external_id, asset_stem(asset.external_id))
+        if self.video:
+            self._video(asset, name, response)
+        else:
+            self._image(asset, name, response)
+
+    def _image(self, asset: ExportAsset, name: str, response: dict[str, Any]) -> None:
+        rotation = geometry.rotation_of(response)
+        image = f"{self.ctx.media_folder}/{name}{asset.media_suffix}"
+        source = str(asset.media_path) if asset.media_path is not None else asset.content
+        for output in self.outputs:
+            label_file = self._write_labels(output, asset.external_id, name, response, rotation)
+            self._remote_row(asset.external_id, source, image, label_file)
+        if self.ctx.options.with_assets:
+            url = None if asset.media_path is not None else asset.content
+            add_media(self.ctx, asset.external_id, image, asset.media_path, url)
+
+    def _video(self, asset: ExportAsset, name: str, response: dict[str, Any]) -> None:
+        frames = frame_responses(response)
+        count = frame_count(asset, frames)
+        copied: set[int] = set()
+        missing = 0
+        for output in self.outputs:
+            stems = []
+            for index, frame in frames:
+                if not any(annotations_of(frame, job.name) for job in output.jobs):
+                    continue
+                stem = frame_stem(name, index, count)
+                stems.append(stem)
+                label_file = self._write_labels(output, asset.external_id, stem, frame, geometry.rotation_of(frame))
+                media = frame_at(asset, index)
+                image = f"{self.ctx.media_folder}/{stem}{media.suffix}" if media is not None else ""
+                source = (str(media.path) if media.path else media.url or "") if media is not None else asset.content
+                self._remote_row(asset.external_id, source, image, label_file)
+                if self.ctx.options.with_assets and index not in copied:
+                    copied.add(index)
+                    if media is None:
+                        missing += 1
+                    else:
+                        add_media(self.ctx, asset.external_id, image, media.path, media.url)
+            assert output.meta is not None
+            entry = orjson.dumps(asset.external_id) + b": [" + b", ".join(orjson.dumps(s) for s in stems) + b"]"
+            output.meta.write((b"" if output.meta.empty else b",\n") + b"  " + entry)
+        if missing:
+            self.ctx.report.skip(asset.external_id, missing_frames(missing))
+
+    def _remote_row(self, external_id: str, source: str, image: str, label_file: str) -> None:
+        if self.remote is not None:
+            self.rows.writerow((external_id, source, image, label_file))
+
+    def _write_labels(
+        self, output: _Output, external_id: str, stem: str, response: dict[str, Any], rotation: int
+    ) -> str:
+        rows = [
+            row
+            for job in output.jobs
+            for annotation in annotations_of(response, job.name)
+            for row in self._rows(output, job, external_id, annotation, rotation)
+        ]
+        member = f"{output.folder}labels/{stem}.txt"
+        self.ctx.archive.write_text(member, "".join(rows))
+        self.ctx.report.files += 1
+        return member
+
+    def _rows(
+        self, output: _Output, job: Job, external_id: str, annotation: dict[str, Any], rotation: int
+    ) -> list[str]:
+        tool = annotation.get("type")
+        if tool not in SHAPE_TOOLS:
+            reason = f"{tool!r} annotations cannot be written in YOLO (rectangle, polygon and semantic only)"
+            self.ctx.report.skip(external_id, reason, job.name)
+            return []
+        shape = read_shape(annotation, rotation)
+        if isinstance(shape, str):
+            self.ctx.report.skip(external_id, shape, job.name)
+            return []
+        result = _values(shape, output.polygons_only)
+        if isinstance(result, str):
+            self.ctx.report.skip(external_id, result, job.name)
+            return []
+        ids = []
+        for key in shape.categories:
+            cls = output.classes.get((job.name, key))
+            if cls is None:
+                self.ctx.report.skip(external_id, f"category {key!r} is not a category of job {job.name!r}", job.name)
+            else:
+                ids.append(cls)
+        if ids:
+            self.ctx.report.wrote(job.name, len(ids))
+            if shape.holes and tool != Tool.RECTANGLE:
+                self.holes[job.name] += 1
+            if result.clamped:
+                self.clamped[job.name] += 1
+        text = " ".join(f"{value + 0.0:.{_PRECISION}f}" for value in result.values)
+        return [f"{cls} {text}\n" for cls in ids]
+
+    # -- end --------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        for job in self.ctx.jobs:
+            if self.holes[job.name]:
+                self.ctx.report.note(
+                    f"job {job.name}: holes dropped from {plural(self.holes[job.name], 'region')}; a YOLO segment has "
+                    "one ring, so only the outer ring is written"
+                )
+            if self.clamped[job.name]:
+                self.ctx.report.note(
+                    f"job {job.name}: {plural(self.clamped[job.name], 'annotation')} extended outside the image; "
+                    "their coordinates were clamped to [0, 1]"
+                )
+        for output in self.outputs:
+            if output.meta is not None:
+                tail = b"\n}\n" if not output.meta.empty else b"}\n"
+                output.meta.finish(self.ctx, f"{output.folder}video_meta.json", b"{\n", tail)
+        if self.remote is not None:
+            self.remote.flush()
+            self.remote.detach()  # the spool owns the file from here
+            self.remote_spool.finish(self.ctx, f"{self.ctx.media_folder}/remote_assets.csv")
+        self.ctx.extras["renamed"] = self.names.renamed
+
+
+def _values(shape: Shape, polygons_only: bool) -> _Values | str:
+    """The numbers of a row, clamped to [0, 1], or the reason the shape is degenerate."""
+    points = [(geometry.clamp01(x), geometry.clamp01(y)) for x, y in shape.outer]
+    clamped = any(
+        abs(x - cx) > _TOLERANCE or abs(y - cy) > _TOLERANCE
+        for (x, y), (cx, cy) in zip(shape.outer, points, strict=True)
+    )
+    if shape.tool == Tool.RECTANGLE:
+        x0, y0, x1, y1 = geometry.bounds(points)
+        if x1 - x0 < _TOLERANCE or y1 - y0 < _TOLERANCE:
+            return "zero-size box (after clamping to the image)"
+        if polygons_only:
+            return _Values([x0, y0, x1, y0, x1, y1, x0, y1], clamped)
+        return _Values([(x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0], clamped)
+    if len(points) < 3:
+        return "polygon with fewer than 3 vertices"
+    if geometry.polygon_area(points) < _TOLERANCE**2:
+        return "polygon with zero area (after clamping to the image)"
+    return _Values([value for point in points for value in point], clamped)
+
+
+def _check_options(options: ExportOptions) -> None:
+    if options.single_file:
+        raise refuse(
+            "single_file",
+            True,
+            options.fmt,
+            "YOLO writes one label file per image or video frame",
+            "Use single_file=False (the default)",
+        )
+    if options.normalized_coordinates is False:
+        raise refuse(
+            "normalized_coordinates",
+            False,
+            options.fmt,
+            "YOLO coordinates are always normalized to [0, 1]",
+            "Use normalized_coordinates=None (the default) or True",
+        )
+
+
+for _version in _VERSIONS:
+    register(
+        FormatSpec(
+            name=_version,
+            writer=YoloWriter,
+            input_types=frozenset({InputType.IMAGE, InputType.VIDEO}),
+            media_folder="images",
+            job_filter=object_job(SHAPE_TOOLS, all_tools=True),
+            needs="an OBJECT_DETECTION job whose tools are all among rectangle, polygon and semantic",
+            check_options=_check_options,
+            one_label_per_output=True,
+        )
+    )
