@@ -12,6 +12,8 @@ normalized coordinates are written, as Kili documents (its current exporter adds
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from typing import IO, Any
 
 import orjson
@@ -33,18 +35,16 @@ class KiliWriter(Writer):
     def open(self) -> None:
         self.names = NameAllocator()
         self.media_names = NameAllocator()
-        self.stream: IO[bytes] | None = None
+        # data.json is spooled, then written in close(): a zip takes one member at a time, and media
+        # members are written while assets come.
+        self.spool: IO[bytes] | None = tempfile.TemporaryFile() if self.ctx.options.single_file else None  # noqa: SIM115 - closed in close()
         self.first = True
-        if self.ctx.options.single_file:
-            self._single = self.ctx.archive.open("data.json", large=True)
-            self.stream = self._single.__enter__()
-            self.stream.write(b"[\n")
 
     def write_asset(self, asset: ExportAsset) -> None:
         record = self._record(asset)
         data = orjson.dumps(record, option=_OPTIONS)
-        if self.stream is not None:
-            self.stream.write(data if self.first else b",\n" + data)
+        if self.spool is not None:
+            self.spool.write(data if self.first else b",\n" + data)
             self.first = False
         else:
             name = self.names.allocate(asset.external_id, safe_path(asset.external_id))
@@ -52,9 +52,13 @@ class KiliWriter(Writer):
             self.ctx.report.files += 1
 
     def close(self) -> None:
-        if self.stream is not None:
-            self.stream.write(b"\n]\n")
-            self._single.__exit__(None, None, None)
+        if self.spool is not None:
+            self.spool.seek(0)
+            with self.ctx.archive.open("data.json", large=True) as out:
+                out.write(b"[\n")
+                shutil.copyfileobj(self.spool, out, 1 << 20)
+                out.write(b"\n]\n" if not self.first else b"]\n")
+            self.spool.close()
             self.ctx.report.files += 1
         self.ctx.extras["renamed"] = self.names.renamed
 
