@@ -55,3 +55,5 @@ def test_coco(tutorial, tmp_path):
     kili.export_labels(project_id=your_project_id, filename=str(tmp_path / "export.zip"), fmt="coco")
     # the COCO annotation file and the data/ folder with the assets
     assert tree(tmp_path / "export.zip") == ["JOB_0/labels.json", "README.kili.txt", "data/car_1.jpg"]
+    with zipfile.ZipFile(tmp_path / "export.zip") as archive:
+        assert archive.read("data/car_1.jpg") == paths[0].read_bytes()
