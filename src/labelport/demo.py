@@ -123,3 +123,71 @@ def build_demo_project(client: Client, folder: Path, scenes: int = 12, seed: int
             author_id_array=[labeler] * len(external_ids),
         )
     return project_id
+
+
+GEO_INTERFACE: dict[str, Any] = {
+    "jobs": {
+        "FIELDS": {
+            "mlTask": "OBJECT_DETECTION",
+            "tools": ["polygon", "marker"],
+            "instruction": "Fields and wells",
+            "required": 0,
+            "isChild": False,
+            "content": {
+                "input": "radio",
+                "categories": {"FIELD": {"name": "Field", "children": []}, "WELL": {"name": "Well", "children": []}},
+            },
+        }
+    }
+}
+
+
+def build_geo_demo_project(client: Client, seed: int = 0) -> str:
+    """A small GEOSPATIAL project: fields (polygons) and wells (points) in longitude/latitude."""
+    rng = random.Random(seed)
+    project_id = client.create_project("Fields demo", "GEOSPATIAL", GEO_INTERFACE, "Parcels near Paris.")["id"]
+    external_ids = [f"tile_{index}" for index in range(3)]
+    client.append_many_to_dataset(
+        project_id,
+        content_array=[f"https://tiles.example.com/{e}.tif" for e in external_ids],
+        external_id_array=external_ids,
+    )
+    responses = []
+    for index in range(3):
+        lon, lat = 2.30 + 0.01 * index, 48.85 + 0.005 * rng.random()
+        field = [(lon, lat), (lon + 0.004, lat), (lon + 0.004, lat + 0.003), (lon, lat + 0.003)]
+        responses.append(
+            {
+                "FIELDS": {
+                    "annotations": [
+                        {
+                            "mid": f"field-{index}",
+                            "type": "polygon",
+                            "categories": [{"name": "FIELD"}],
+                            "boundingPoly": [{"normalizedVertices": [{"x": x, "y": y} for x, y in field]}],
+                        },
+                        {
+                            "mid": f"well-{index}",
+                            "type": "marker",
+                            "categories": [{"name": "WELL"}],
+                            "point": {"x": lon + 0.002, "y": lat + 0.001},
+                        },
+                    ]
+                }
+            }
+        )
+    client.append_labels(project_id=project_id, asset_external_id_array=external_ids, json_response_array=responses)
+    return project_id
+
+
+#: (archive name, format, options) of the demo's exports: every format, once.
+DEMO_EXPORTS: list[tuple[str, str, dict[str, Any]]] = [
+    ("kili.zip", "kili", {}),
+    ("kili_single_file.zip", "kili", {"single_file": True, "with_assets": False}),
+    ("coco.zip", "coco", {}),
+    ("yolo_v4.zip", "yolo_v4", {"layout": "merged"}),
+    ("yolo_v5.zip", "yolo_v5", {"layout": "merged"}),
+    ("yolo_v7.zip", "yolo_v7", {"layout": "merged"}),
+    ("yolo_v8.zip", "yolo_v8", {"layout": "merged"}),
+    ("pascal_voc.zip", "pascal_voc", {"layout": "merged"}),
+]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import zipfile
 
 from click.testing import CliRunner
 
@@ -57,3 +58,26 @@ def test_demo_runs_in_a_subprocess(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert "with 4 assets and 8 labels" in completed.stdout
     assert (tmp_path / "demo.db").exists() and len(list((tmp_path / "images").glob("*.png"))) == 4
+    archives = sorted(p.name for p in (tmp_path / "exports").iterdir())
+    assert archives == [
+        "coco.zip",
+        "geojson.zip",
+        "kili.zip",
+        "kili_single_file.zip",
+        "pascal_voc.zip",
+        "yolo_v4.zip",
+        "yolo_v5.zip",
+        "yolo_v7.zip",
+        "yolo_v8.zip",
+    ]
+    assert (
+        f"geojson    {tmp_path / 'exports' / 'geojson.zip'}  (3 assets, 6 annotations; a GEOSPATIAL project)"
+        in completed.stdout
+    )
+    with zipfile.ZipFile(tmp_path / "exports" / "yolo_v8.zip") as archive:
+        names = archive.namelist()
+    assert (
+        "data.yaml" in names
+        and sum(n.startswith("labels/") for n in names) == 4
+        and sum(n.startswith("images/") for n in names) == 4
+    )

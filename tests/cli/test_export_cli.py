@@ -38,6 +38,11 @@ def test_export_prints_the_report(client, database_url, tmp_path):
         f"Exported project {built.project_id} to kili: {out}",
         "  assets matched: 3, exported: 3, without a label of the selected types (not exported): 0",
         "  labels exported: 3; files in the archive: 4",
+        "  annotations written, BOXES: 3",
+        "  annotations written, KEYPOINTS: 2",
+        "  annotations written, MIXED: 2",
+        "  annotations written, REGIONS: 3",
+        "  annotations written, WEATHER: 1",
     ]
     with zipfile.ZipFile(out) as archive:
         assert sorted(archive.namelist()) == [

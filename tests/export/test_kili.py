@@ -40,6 +40,7 @@ def test_one_file_per_asset_normalized(client, image, tmp_path):
         4,
     )
     assert report.skipped == [] and report.files == 5
+    assert dict(report.annotations) == {"BOXES": 4, "REGIONS": 3, "MIXED": 2, "KEYPOINTS": 2, "WEATHER": 1}
     # the ROTATION_JOB of img_2 is undone and removed: the box drawn on the turned view comes back
     label = orjson.loads(members["labels/img_2.jpg.json"])["latestLabel"]["jsonResponse"]
     assert "ROTATION_JOB" not in label

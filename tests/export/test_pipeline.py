@@ -246,5 +246,10 @@ def test_progress_bar_and_report_text(client, image, tmp_path, capsys):
         f"Exported project {image.project_id} to kili: {tmp_path / 'out.zip'}",
         "  assets matched: 5, exported: 4, without a label of the selected types (not exported): 1",
         "  labels exported: 4; files in the archive: 5",
+        "  annotations written, BOXES: 4",
+        "  annotations written, KEYPOINTS: 2",
+        "  annotations written, MIXED: 2",
+        "  annotations written, REGIONS: 3",
+        "  annotations written, WEATHER: 1",
     ]
     assert report.as_dict()["assets_exported"] == 4

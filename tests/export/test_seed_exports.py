@@ -18,7 +18,11 @@ def tutorial(client, tmp_path):
     images = ImageFactory(tmp_path / "images")
     paths = [images.make("car_1.jpg", 640, 480), images.make("car_2.jpg", 320, 240)]
     kili.append_many_to_dataset(project_id, content_array=[str(p) for p in paths], external_id_array=["car_1", "car_2"])
-    kili.append_labels(project_id=project_id, asset_external_id_array=["car_1"], json_response_array=[response(0.5, 0.4, 0.8, 0.8, "a")])
+    kili.append_labels(
+        project_id=project_id,
+        asset_external_id_array=["car_1"],
+        json_response_array=[response(0.5, 0.4, 0.8, 0.8, "a")],
+    )
     return kili, project_id, paths
 
 
@@ -42,7 +46,12 @@ def test_kili_format_one_file_for_the_whole_project(tutorial, tmp_path):
 def test_yolo_v5(tutorial, tmp_path):
     kili, your_project_id, paths = tutorial
     kili.export_labels(project_id=your_project_id, filename=str(tmp_path / "export.zip"), fmt="yolo_v5")
-    assert tree(tmp_path / "export.zip") == ["JOB_0/data.yaml", "JOB_0/labels/car_1.txt", "README.kili.txt", "images/car_1.jpg"]
+    assert tree(tmp_path / "export.zip") == [
+        "JOB_0/data.yaml",
+        "JOB_0/labels/car_1.txt",
+        "README.kili.txt",
+        "images/car_1.jpg",
+    ]
     with zipfile.ZipFile(tmp_path / "export.zip") as archive:
         # class x-centre y-centre width height, relative to the image
         assert archive.read("JOB_0/labels/car_1.txt") == b"0 0.650000 0.600000 0.300000 0.400000\n"

@@ -210,7 +210,7 @@ def demo(output_dir: Path, scenes: int) -> None:
 
     Example: labelport demo --output-dir /tmp/demo
     """
-    from labelport.demo import build_demo_project
+    from labelport.demo import DEMO_EXPORTS, build_demo_project, build_geo_demo_project
 
     output_dir.mkdir(parents=True, exist_ok=True)
     database = output_dir / "demo.db"
@@ -222,14 +222,20 @@ def demo(output_dir: Path, scenes: int) -> None:
             f"Created project {project_id} with {client.count_assets(project_id)} assets "
             f"and {client.count_labels(project_id)} labels in {database}"
         )
-        click.echo("\nassets(fields=['externalId', 'status', 'consensusMark', 'latestLabel.jsonResponse'], first=2):")
-        rows = client.assets(
-            project_id,
-            fields=["externalId", "status", "consensusMark", "latestLabel.jsonResponse"],
-            first=2,
+        click.echo("\nassets(fields=['externalId', 'status', 'consensusMark'], first=3):")
+        for row in client.assets(project_id, fields=["externalId", "status", "consensusMark"], first=3):
+            click.echo(f"  {row}")
+        click.echo("\nExports:")
+        exports = output_dir / "exports"
+        for name, fmt, options in DEMO_EXPORTS:
+            report = client.export_labels(project_id, exports / name, fmt, **options)
+            written = sum(report.annotations.values())
+            click.echo(f"  {fmt:<10} {exports / name}  ({report.assets_exported} assets, {written} annotations)")
+        geo_id = build_geo_demo_project(client)
+        report = client.export_labels(geo_id, exports / "geojson.zip", "geojson", layout="merged")
+        written = sum(report.annotations.values())
+        click.echo(
+            f"  {'geojson':<10} {exports / 'geojson.zip'}  ({report.assets_exported} assets, {written} annotations; "
+            "a GEOSPATIAL project)"
         )
-        click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
-        click.echo("\nlabels(fields=['labelOf.externalId', 'author.email', 'labelType'], first=4):")
-        for label in client.labels(project_id, fields=["labelOf.externalId", "author.email", "labelType"], first=4):
-            click.echo(f"  {label}")
     sys.stdout.flush()

@@ -113,6 +113,7 @@ class KiliWriter(Writer):
 
     def _label(self, asset: ExportAsset, label: ExportLabel) -> dict[str, Any]:
         response = label.json_response
+        self._count(response)
         if self.ctx.input_type in _PIXEL_TYPES:
             response = self._coordinates(asset, response)
         return {
@@ -127,9 +128,20 @@ class KiliWriter(Writer):
             "secondsToLabel": label.seconds_to_label,
         }
 
+    def _count(self, response: dict[str, Any]) -> None:
+        """Annotations written, per job: objects, answered classifications and transcriptions."""
+        frames = [v for v in response.values() if isinstance(v, dict)] if _is_frames(response) else [response]
+        for frame in frames:
+            for job_name, value in frame.items():
+                if job_name in self.ctx.ontology.jobs and isinstance(value, dict):
+                    answered = bool(value.get("categories")) + bool(value.get("text"))
+                    count = len(value.get("annotations") or []) + answered
+                    if count:
+                        self.ctx.report.wrote(job_name, count)
+
     def _coordinates(self, asset: ExportAsset, response: dict[str, Any]) -> dict[str, Any]:
         pixels = self.ctx.options.normalized_coordinates is False
-        if self.ctx.input_type == InputType.VIDEO and response and all(k.isdigit() for k in response):
+        if self.ctx.input_type == InputType.VIDEO and _is_frames(response):
             return {
                 frame: self._frame(asset, value, pixels) for frame, value in response.items() if isinstance(value, dict)
             }
@@ -176,6 +188,10 @@ class KiliWriter(Writer):
                 ],
             }
         return out
+
+
+def _is_frames(response: dict[str, Any]) -> bool:
+    return bool(response) and all(key.isdigit() for key in response)
 
 
 def _point(point: dict[str, Any], rotation: int) -> dict[str, float]:
