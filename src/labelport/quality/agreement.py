@@ -167,6 +167,13 @@ class ShapeList(list[Shape]):
     """The prepared annotations of one object job of a label, with an index by category and kind."""
 
     _buckets: dict[tuple[str, str], list[int]] | None = None
+    _has_children: bool | None = None
+
+    @property
+    def has_children(self) -> bool:
+        if self._has_children is None:
+            self._has_children = any(shape.children for shape in self)
+        return self._has_children
 
     @property
     def buckets(self) -> dict[tuple[str, str], list[int]]:
@@ -194,6 +201,7 @@ class Comparer:
         self.is_video = input_type == InputType.VIDEO
         ordered = sorted(ontology.root_jobs, key=lambda job: job.ml_task in _RELATION_TASKS)
         self.root_jobs = ordered
+        self.has_relations = any(job.ml_task in _RELATION_TASKS for job in ontology.jobs.values())
         interface = orjson.dumps([input_type, ontology.raw], option=orjson.OPT_SORT_KEYS)
         #: Names this ontology and input type: prepared labels depend on both.
         self.fingerprint = hashlib.sha256(interface).hexdigest()
@@ -294,7 +302,7 @@ class Comparer:
         # more pairs, wins (tiny tie-breaking terms), so that agreement(a, b) == agreement(b, a).
         final = scores
         weights = scores
-        if any(shape.children for shape in shapes_a) or any(shape.children for shape in shapes_b):
+        if shapes_a.has_children or shapes_b.has_children:
             final = dict(scores)
             for (i, j), score in scores.items():
                 sa, sb = shapes_a[i], shapes_b[j]
@@ -304,10 +312,11 @@ class Comparer:
         matched = best_matching(weights, tie=_COUNT_TIE)
         total = 0.0
         for i, j, _weight in matched:
-            sa, sb = shapes_a[i], shapes_b[j]
-            if sa.mid is not None and sb.mid is not None:
-                mids[sa.mid] = sb.mid
             total += final[(i, j)]
+        if self.has_relations:  # relations compare their ends through the matching of the objects
+            for i, j, _weight in matched:
+                if shapes_a[i].mid is not None and shapes_b[j].mid is not None:
+                    mids[shapes_a[i].mid] = shapes_b[j].mid
         count = len(shapes_a) + len(shapes_b) - len(matched)
         return total / count, float(count)
 
