@@ -7,7 +7,6 @@ exactly with the Hungarian algorithm; a component is usually one or two shapes.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 
 _INF = float("inf")
@@ -75,8 +74,11 @@ def best_matching(scores: Mapping[tuple[int, int], float], tie: float = 0.0) -> 
     ``tie`` is added to every contested pair's weight, so that among matchings of equal total the one
     with more pairs wins (and the choice does not depend on which side is which)."""
     positive = [(pair, score) for pair, score in scores.items() if score > 0]
-    lefts = Counter(i for (i, _j), _score in positive)
-    rights = Counter(j for (_i, j), _score in positive)
+    lefts: dict[int, int] = {}
+    rights: dict[int, int] = {}
+    for (i, j), _score in positive:
+        lefts[i] = lefts.get(i, 0) + 1
+        rights[j] = rights.get(j, 0) + 1
     matched = []
     contested = {}
     for (i, j), score in positive:
@@ -84,6 +86,8 @@ def best_matching(scores: Mapping[tuple[int, int], float], tie: float = 0.0) -> 
             matched.append((i, j, score))  # no other shape competes for either side
         else:
             contested[(i, j)] = score
+    if not contested:
+        return sorted(matched)
     for left, right in _components(contested):
         grid = [[contested[(i, j)] + tie if (i, j) in contested else 0.0 for j in right] for i in left]
         for r, c in hungarian_max(grid):
