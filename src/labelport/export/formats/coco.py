@@ -15,7 +15,6 @@ assembled in :meth:`CocoWriter.close`.
 from __future__ import annotations
 
 import copy
-import math
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
 
+import numpy as np
 import orjson
 
 from labelport.enums import InputType, Tool
@@ -79,65 +79,90 @@ def check_options(options: ExportOptions) -> None:
 
 # -- rasterizing a region with holes ----------------------------------------------------------------
 
-
-def _first_centre(bound: float, inclusive: bool) -> int:
-    """The smallest integer ``i`` whose centre ``i + 0.5`` is ``>= bound`` (``> bound`` if not inclusive)."""
-    i = math.floor(bound) - 1  # i + 0.5 < bound here
-    while not (i + 0.5 >= bound if inclusive else i + 0.5 > bound):
-        i += 1
-    return i
+#: Column blocks keep the crossing matrix (columns × edges) at about this many cells.
+_BLOCK_CELLS = 1 << 21
 
 
-def _column_crossings(rings: Sequence[Sequence[Point]], width: int) -> list[list[float]]:
-    """For each pixel column, the y where the vertical line through its centre crosses an edge.
-
-    An edge a→b crosses the line ``X = x + 0.5`` when ``(xa <= X) != (xb <= X)`` (half-open, so a
-    vertex on the line counts once), at ``ya + (X - xa) * (yb - ya) / (xb - xa)``.
-    """
-    columns: list[list[float]] = [[] for _ in range(width)]
-    for ring in rings:
-        count = len(ring)
-        for index in range(count):
-            xa, ya = ring[index]
-            xb, yb = ring[(index + 1) % count]
-            if xa == xb:
-                continue
-            low, high = (xa, xb) if xa < xb else (xb, xa)
-            first = max(_first_centre(low, inclusive=True), 0)  # low <= X
-            last = min(_first_centre(high, inclusive=True) - 1, width - 1)  # X < high
-            slope = (yb - ya) / (xb - xa)
-            for x in range(first, last + 1):
-                columns[x].append(ya + (x + 0.5 - xa) * slope)
-    return columns
+def _first_centres(bounds: np.ndarray, inclusive: bool) -> np.ndarray:
+    """For each bound, the smallest integer ``i`` whose centre ``i + 0.5`` is ``>= bound`` (``>`` if not
+    inclusive): exact, whatever the rounding of ``bound - 0.5`` would be."""
+    centres = np.floor(bounds) - 1.0  # centre < bound here
+    for _ in range(2):
+        below = centres + 0.5 < bounds if inclusive else centres + 0.5 <= bounds
+        centres += below
+    return centres
 
 
 def rle_counts(rings: Sequence[Sequence[Point]], width: int, height: int) -> tuple[list[int], int]:
     """Uncompressed COCO RLE counts (column-major) of the pixels inside ``rings``, and their number.
 
     Pixel (x, y) is inside when its centre (x + 0.5, y + 0.5) is inside by the even-odd rule over
-    all rings: an odd number of edges cross the vertical line through the centre strictly above it
-    (at a smaller y). Each column is filled span by span, from its sorted crossings.
+    all rings: an odd number of edges cross the vertical line through the centre strictly above it.
+    An edge a→b crosses the line ``X = x + 0.5`` when ``min(xa, xb) <= X < max(xa, xb)`` (a vertex on
+    the line counts once), at ``ya + (X - xa) * (yb - ya) / (xb - xa)``. Columns are computed in
+    blocks with numpy; each column's sorted crossings pair into spans.
     """
-    counts: list[int] = []
-    position = 0
-    area = 0
-    for x, crossings in enumerate(_column_crossings(rings, width)):
-        crossings.sort()
-        for pair in range(0, len(crossings) - 1, 2):
-            top = max(_first_centre(crossings[pair], inclusive=False), 0)  # centre > first crossing
-            bottom = min(_first_centre(crossings[pair + 1], inclusive=False) - 1, height - 1)  # centre <= second
-            if top > bottom:
-                continue
-            start, end = x * height + top, x * height + bottom + 1
-            if counts and start == position:
-                counts[-1] += end - start  # continues the run that ended the previous column
-            else:
-                counts.extend((start - position, end - start))
-            position = end
-            area += end - start
-    if position < width * height or not counts:
-        counts.append(width * height - position)
-    return counts, area
+    edges = [(ring[index], ring[(index + 1) % len(ring)]) for ring in rings for index in range(len(ring))]
+    edges = [(a, b) for a, b in edges if a[0] != b[0]]
+    starts: list[np.ndarray] = []
+    ends: list[np.ndarray] = []
+    if edges:
+        xa, ya = np.array([a[0] for a, _ in edges]), np.array([a[1] for a, _ in edges])
+        xb, yb = np.array([b[0] for _, b in edges]), np.array([b[1] for _, b in edges])
+        with np.errstate(over="ignore"):  # nearly vertical edges: a huge slope, as in float arithmetic
+            low, high, slope = np.minimum(xa, xb), np.maximum(xa, xb), (yb - ya) / (xb - xa)
+        block = max(1, _BLOCK_CELLS // len(edges))
+        for first in range(0, width, block):
+            columns = np.arange(first, min(width, first + block))
+            spans = _column_spans(columns, xa, ya, low, high, slope, height)
+            starts.append(spans[0])
+            ends.append(spans[1])
+    return _runs(
+        np.concatenate(starts) if starts else np.empty(0, np.int64),
+        np.concatenate(ends) if ends else np.empty(0, np.int64),
+        width * height,
+    )
+
+
+def _column_spans(
+    columns: np.ndarray,
+    xa: np.ndarray,
+    ya: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    slope: np.ndarray,
+    height: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Flat pixel indices [start, end) of the inside spans of these columns, in column-major order."""
+    centre = columns[:, None] + 0.5
+    crossing = (low[None, :] <= centre) & (centre < high[None, :])
+    with np.errstate(over="ignore", invalid="ignore"):
+        ys = np.where(crossing, ya[None, :] + (centre - xa[None, :]) * slope[None, :], np.inf)
+    ys.sort(axis=1)
+    count = crossing.sum(axis=1)
+    pairs = ys.shape[1] // 2
+    if pairs == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    upper, lower = ys[:, 0 : 2 * pairs : 2], ys[:, 1 : 2 * pairs : 2]
+    valid = (2 * np.arange(pairs) + 1)[None, :] < count[:, None]
+    top = np.maximum(_first_centres(np.where(valid, upper, 0.0), inclusive=False), 0)
+    bottom = np.minimum(_first_centres(np.where(valid, lower, 0.0), inclusive=False) - 1, height - 1)
+    keep = valid & (top <= bottom)
+    offset = (columns[:, None] * height).astype(np.int64)
+    return (offset + top.astype(np.int64))[keep], (offset + bottom.astype(np.int64) + 1)[keep]
+
+
+def _runs(starts: np.ndarray, ends: np.ndarray, total: int) -> tuple[list[int], int]:
+    """Alternating background/foreground run lengths from sorted spans (adjacent spans merge)."""
+    if starts.size == 0:
+        return [total], 0
+    joined = np.concatenate(([False], starts[1:] == ends[:-1]))  # a span that continues the previous one
+    starts, ends = starts[~joined], ends[np.concatenate((~joined[1:], [True]))]
+    gaps = starts - np.concatenate(([0], ends[:-1]))
+    counts = np.column_stack((gaps, ends - starts)).ravel().tolist()
+    if ends[-1] < total:
+        counts.append(int(total - ends[-1]))
+    return counts, int((ends - starts).sum())
 
 
 # -- geometry of one annotation ---------------------------------------------------------------------
