@@ -21,6 +21,7 @@ from labelport._warnings import warn
 from labelport.enums import LabelType, OrganizationRole, ProjectRole, parse_enum
 from labelport.errors import ValidationError
 from labelport.export.report import ExportReport
+from labelport.importers.report import ImportReport
 from labelport.services import assets as asset_service
 from labelport.services import labels as label_service
 from labelport.services import projects as project_service
@@ -690,10 +691,7 @@ class Client:
                 created_at_array,
                 overwrite=overwrite,
             )
-            quality.refresh_marks(
-                conn, project, appended.marks_needed, responses=appended.responses, consensus=kind == LabelType.DEFAULT
-            )
-            quality.prepare_soon_compared(conn, project, appended.soon_compared, appended.responses)
+            quality.after_append(conn, project, appended, kind)
         return [{"id": label_id} for label_id in appended.ids]
 
     def _author_pks(self, conn: Connection, author_ids: Sequence[str | None] | None, size: int) -> list[int]:
@@ -873,6 +871,48 @@ class Client:
         where = pipeline.build_where(project, asset_ids, external_ids, dict(asset_filter_kwargs or {}))
         tqdm_off = disable_tqdm if disable_tqdm is not None else self.disable_tqdm
         return pipeline.run(self.store, project, description, filename, options, where, disable_tqdm=tqdm_off)
+
+    # -- import ---------------------------------------------------------------------------------
+
+    def import_dataset(
+        self,
+        path: str | os.PathLike[str],
+        fmt: str | None = None,
+        project_id: str | None = None,
+        title: str | None = None,
+        *,
+        interface: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+        input_type: str | None = None,
+        description: str | None = None,
+        job_name: str | None = None,
+        label_type: str = "DEFAULT",
+        model_name: str | None = None,
+        media_root: str | os.PathLike[str] | None = None,
+        missing_media: Literal["error", "skip"] = "error",
+        disable_tqdm: bool | None = None,
+    ) -> ImportReport:
+        """Import a dataset (a folder, zip or file) in format ``fmt`` (kili/raw, coco, yolo_v4,
+        yolo_v5, yolo_v7, yolo_v8, pascal_voc; detected when None) into project ``project_id``, or
+        into a new project titled ``title``; see docs/import.md. Returns the report: what was read,
+        stored, and what could not be represented. Nothing is stored unless the whole import succeeds."""
+        from labelport.importers import import_dataset
+
+        return import_dataset(
+            self,
+            path,
+            fmt,
+            project_id,
+            title,
+            interface=dict(interface) if isinstance(interface, Mapping) else interface,
+            input_type=input_type,
+            description=description,
+            job_name=job_name,
+            label_type=label_type,
+            model_name=model_name,
+            media_root=media_root,
+            missing_media=missing_media,
+            disable_tqdm=disable_tqdm,
+        )
 
 
 def _read_csv(path: str, separator: str) -> tuple[list[str], list[str]]:

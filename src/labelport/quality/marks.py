@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Engine, select
 
 from labelport.enums import LabelType
 from labelport.quality.agreement import Comparer, Prepared
+from labelport.services.labels import Appended
 from labelport.services.projects import ProjectInfo
 from labelport.store import schema
 from labelport.store.bulk import executemany_update
@@ -196,6 +197,19 @@ def prepare_soon_compared(
     cache = _caches_for(conn).prepared
     for pk, label_id in labels.items():
         cache.put((comparer.fingerprint, label_id), comparer.prepare(responses[pk]))
+
+
+def after_append(conn: Connection, project: ProjectInfo, appended: Appended, label_type: str) -> None:
+    """What every label append does next, in its transaction: refresh the marks the new labels may
+    change (consensus only for DEFAULT labels), then prepare the shapes of the ones soon compared."""
+    refresh_marks(
+        conn,
+        project,
+        appended.marks_needed,
+        responses=appended.responses,
+        consensus=label_type == LabelType.DEFAULT,
+    )
+    prepare_soon_compared(conn, project, appended.soon_compared, appended.responses)
 
 
 def _caches_for(conn: Connection) -> MarkCaches:
