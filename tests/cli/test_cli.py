@@ -1,19 +1,59 @@
 from __future__ import annotations
 
-import subprocess
-import sys
-import zipfile
-
+import pytest
 from click.testing import CliRunner
 
 from labelport import __version__
 from labelport.cli import main
+from labelport.cli.reference import commands
 from tests.factories import box, boxes
+
+ALL_COMMANDS = [context.command_path for context, _command in commands(main)]
 
 
 def test_version():
     result = CliRunner().invoke(main, ["--version"])
     assert result.exit_code == 0 and result.output == f"labelport, version {__version__}\n"
+
+
+def test_the_commands():
+    assert ALL_COMMANDS == [
+        "labelport",
+        "labelport asset",
+        "labelport asset list",
+        "labelport demo",
+        "labelport label",
+        "labelport label list",
+        "labelport preview",
+        "labelport project",
+        "labelport project create",
+        "labelport project delete",
+        "labelport project describe",
+        "labelport project export",
+        "labelport project import",
+        "labelport project import-dataset",
+        "labelport project label",
+        "labelport project list",
+        "labelport project member",
+        "labelport project member add",
+        "labelport project member list",
+        "labelport project member remove",
+        "labelport project member update",
+        "labelport project recompute-marks",
+        "labelport project update",
+    ]
+
+
+@pytest.mark.parametrize("path", ALL_COMMANDS)
+def test_every_command_has_help_with_an_example(path):
+    result = CliRunner().invoke(main, [*path.split()[1:], "--help"], prog_name="labelport")
+    assert result.exit_code == 0
+    assert result.output.startswith(f"Usage: {path} [OPTIONS]")
+    if path in ("labelport", "labelport asset", "labelport label", "labelport project", "labelport project member"):
+        return  # groups list their commands
+    example = result.output.split("Example:\n", 1)[1]
+    assert example.startswith(f"    {path} ")
+    assert path == "labelport demo" or "--db TEXT" in result.output
 
 
 def test_recompute_marks(client, image_project, database_url):
@@ -36,48 +76,22 @@ def test_recompute_marks(client, image_project, database_url):
 def test_unknown_project_is_an_error_with_exit_code_1(database_url):
     result = CliRunner().invoke(main, ["project", "recompute-marks", "--project-id", "nope", "--db", database_url])
     assert result.exit_code == 1
-    assert result.output == (
+    assert result.stdout == ""
+    assert result.stderr == (
         "Error: Project 'nope' does not exist in this store; list the projects with client.projects() "
         "or `labelport project list`.\n"
     )
 
 
+def test_the_database_comes_from_the_environment(client, image_project, database_url):
+    result = CliRunner(env={"LABELPORT_DATABASE_URL": database_url}).invoke(
+        main, ["project", "list", "--format", "csv"]
+    )
+    assert result.output.splitlines()[1].startswith(f"Images,{image_project},,a test project")
+
+
 def test_usage_errors_exit_2():
     result = CliRunner().invoke(main, ["project", "recompute-marks"])
     assert result.exit_code == 2 and "Missing option '--project-id'" in result.output
-
-
-def test_demo_runs_in_a_subprocess(tmp_path):
-    completed = subprocess.run(
-        [sys.executable, "-m", "labelport", "demo", "--output-dir", str(tmp_path), "--scenes", "4"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert completed.returncode == 0, completed.stderr
-    assert "with 4 assets and 8 labels" in completed.stdout
-    assert (tmp_path / "demo.db").exists() and len(list((tmp_path / "images").glob("*.png"))) == 4
-    archives = sorted(p.name for p in (tmp_path / "exports").iterdir())
-    assert archives == [
-        "coco.zip",
-        "geojson.zip",
-        "kili.zip",
-        "kili_single_file.zip",
-        "pascal_voc.zip",
-        "yolo_v4.zip",
-        "yolo_v5.zip",
-        "yolo_v7.zip",
-        "yolo_v8.zip",
-    ]
-    assert (
-        f"geojson    {tmp_path / 'exports' / 'geojson.zip'}  (3 assets, 6 annotations; a GEOSPATIAL project)"
-        in completed.stdout
-    )
-    with zipfile.ZipFile(tmp_path / "exports" / "yolo_v8.zip") as archive:
-        names = archive.namelist()
-    assert (
-        "data.yaml" in names
-        and sum(n.startswith("labels/") for n in names) == 4
-        and sum(n.startswith("images/") for n in names) == 4
-    )
+    result = CliRunner().invoke(main, ["project", "frobnicate"])
+    assert result.exit_code == 2 and "No such command 'frobnicate'" in result.output
