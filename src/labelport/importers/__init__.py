@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from labelport._gc import gc_paused
 from labelport.enums import InputType, LabelType, parse_enum
 from labelport.errors import ValidationError
 from labelport.importers import formats
@@ -29,7 +30,7 @@ from labelport.importers.ontology import (
 )
 from labelport.importers.report import ImportReport, Skipped
 from labelport.importers.source import Source, open_source, readme
-from labelport.importers.write import Plan, check, gc_paused, write
+from labelport.importers.write import Plan, check, write
 from labelport.services.projects import ProjectInfo, get_project
 
 if TYPE_CHECKING:

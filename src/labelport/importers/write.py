@@ -11,7 +11,6 @@ transaction: if anything fails, nothing is stored and no media file is left behi
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -126,19 +125,6 @@ def _check_label(plan: Plan, asset: ImportAsset, label: ImportLabel, geographic:
 
 
 # -- the transaction --------------------------------------------------------------------------------
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: an import allocates millions of small acyclic objects
-    (annotations, vertices), and the collections they trigger would take a third of the time."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from tqdm import tqdm
 
+from labelport._gc import gc_paused
 from labelport.errors import ValidationError
 from labelport.store.engine import Store
 from labelport.store.fields import ENTITIES, Context, make_plan, materialize, parse_fields
@@ -85,7 +86,7 @@ def _pages(
             if offset:
                 query = query.offset(offset)
                 offset = 0
-            with store.read() as conn:
+            with gc_paused(), store.read() as conn:  # a page parses many small acyclic objects
                 rows = conn.execute(query).all()
                 objects = materialize(conn, plan, rows, ctx)
             if not rows:
