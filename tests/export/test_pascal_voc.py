@@ -6,6 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from globox import AnnotationSet
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from labelport.errors import IncompatibleFormatError
 from labelport.export import formats
@@ -379,3 +381,48 @@ def test_video_frames_use_the_frame_suffix(tmp_path):
     assert sorted(members) == ["JOB/labels/clip_1.xml", "JOB/labels/clip_2.xml"]
     assert ET.fromstring(members["JOB/labels/clip_2.xml"]).findtext("filename") == "clip_2.png"
     assert report.skipped == [] and report.files == 2
+
+
+def _element_tree_document(folder: str, filename: str, size: tuple[int, int], objects: list) -> bytes:
+    """The same document built and serialized by ElementTree: the independent reference."""
+
+    def text(parent: ET.Element, tag: str, value: str) -> None:
+        ET.SubElement(parent, tag).text = value
+
+    root = ET.Element("annotation")
+    text(root, "folder", folder)
+    text(root, "filename", filename)
+    text(root, "path", f"{folder}/{filename}")
+    text(ET.SubElement(root, "source"), "database", "labelport")
+    dimensions = ET.SubElement(root, "size")
+    for tag, value in (("width", size[0]), ("height", size[1]), ("depth", 3)):
+        text(dimensions, tag, str(value))
+    text(root, "segmented", "0")
+    for item in objects:
+        element = ET.SubElement(root, "object")
+        for tag, value in (("name", item.name), ("job_name", item.job), ("pose", "Unspecified")):
+            text(element, tag, value)
+        for tag in ("truncated", "difficult", "occluded"):
+            text(element, tag, "0")
+        box = ET.SubElement(element, "bndbox")
+        for tag, value in zip(("xmin", "ymin", "xmax", "ymax"), item.box, strict=True):
+            text(box, tag, str(value))
+    ET.indent(root, space="  ")
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+_XML_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    folder=_XML_TEXT,
+    filename=_XML_TEXT,
+    size=st.tuples(st.integers(1, 10**5), st.integers(1, 10**5)),
+    objects=st.lists(st.tuples(_XML_TEXT, _XML_TEXT, st.tuples(*[st.integers(0, 10**5)] * 4)), max_size=4),
+)
+def test_documents_are_the_bytes_element_tree_writes(folder, filename, size, objects):
+    from labelport.export.formats.pascal_voc import _document, _Object
+
+    items = [_Object(name, job, box) for name, job, box in objects]
+    assert _document(folder, filename, size, items) == _element_tree_document(folder, filename, size, items)

