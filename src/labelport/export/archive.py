@@ -1,74 +1,74 @@
 """The export archive: a zip written incrementally to a temporary file, renamed into place at the end.
 
 Members get a fixed timestamp and are written in the order the writers produce them, so the same
-store and options give the same bytes (apart from the export date inside README.kili.txt).
+store and options give the same bytes (apart from the export date inside README.kili.txt). The zip
+is written by :mod:`labelport.export.zipwriter`, whose memory does not grow with the number of
+members.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
 from labelport.errors import ExportError
+from labelport.export.names import DigestSet
+from labelport.export.zipwriter import DEFLATED, STORED, ZipWriter
 
-_EPOCH = (1980, 1, 1, 0, 0, 0)
 #: Media are stored as they are (images and videos are compressed already); text is deflated.
 _STORED_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".jp2"}
     | {".mp4", ".mov", ".avi", ".mkv", ".pdf", ".zip", ".gz"}
 )
-_COPY_CHUNK = 1 << 20
 #: Deflate level of text members: level 1 writes about twice as fast as zlib's default (6), for
 #: archives about 15 % larger (measured on Kili JSON labels); exports favour speed.
 COMPRESS_LEVEL = 1
-#: ZipInfo's attribute for it: ``compress_level`` since Python 3.13, ``_compresslevel`` before.
-_LEVEL_ATTRIBUTE = "compress_level" if hasattr(zipfile.ZipInfo("x"), "compress_level") else "_compresslevel"
+
+
+def _method(name: str) -> int:
+    dot = name.rfind(".")
+    suffix = name[dot:].lower() if dot > name.rfind("/") else ""
+    return STORED if suffix in _STORED_SUFFIXES else DEFLATED
 
 
 class Archive:
     """Members of the export archive; names are relative to its root (``labels/a.json``)."""
 
-    def __init__(self, zip_file: zipfile.ZipFile) -> None:
-        self._zip = zip_file
-        self.names: set[str] = set()
+    def __init__(self, writer: ZipWriter) -> None:
+        self._zip = writer
+        self.names = DigestSet()
 
-    def _info(self, name: str, stored: bool) -> zipfile.ZipInfo:
+    def _claim(self, name: str) -> None:
         if name in self.names:
             raise ExportError(f"The archive already has a member {name!r}; this is a labelport bug, please report it.")
         self.names.add(name)
-        info = zipfile.ZipInfo(name, date_time=_EPOCH)
-        info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-        if not stored:
-            setattr(info, _LEVEL_ATTRIBUTE, COMPRESS_LEVEL)
-        info.external_attr = 0o644 << 16
-        return info
 
     def write_bytes(self, name: str, data: bytes) -> None:
-        stored = Path(name).suffix.lower() in _STORED_SUFFIXES
-        self._zip.writestr(self._info(name, stored), data)
+        self._claim(name)
+        self._zip.write_bytes(name, data, _method(name) if data else STORED)
 
     def write_text(self, name: str, text: str) -> None:
         self.write_bytes(name, text.encode("utf-8"))
 
     def copy_file(self, name: str, source: Path) -> None:
         """Copy a file's bytes as they are (never re-encoded)."""
-        size = source.stat().st_size
-        info = self._info(name, Path(name).suffix.lower() in _STORED_SUFFIXES or size == 0)
-        with source.open("rb") as reader, self._zip.open(info, "w", force_zip64=size > 2**31) as writer:
-            shutil.copyfileobj(reader, writer, _COPY_CHUNK)
+        self._claim(name)
+        method = _method(name) if source.stat().st_size else STORED
+        with source.open("rb") as reader:
+            self._zip.copy_file(name, reader, method)
 
     @contextmanager
     def open(self, name: str, large: bool = False) -> Iterator[IO[bytes]]:
-        """A member to stream into (for big JSON files)."""
-        stored = Path(name).suffix.lower() in _STORED_SUFFIXES
-        with self._zip.open(self._info(name, stored), "w", force_zip64=large) as writer:
-            yield writer
+        """A member to stream into (for big JSON files and downloads); ``large`` is accepted for
+        compatibility: every streamed member can exceed 4 GiB."""
+        del large
+        self._claim(name)
+        with self._zip.open(name, _method(name)) as writer:
+            yield writer  # type: ignore[misc]
 
 
 @contextmanager
@@ -82,10 +82,11 @@ def atomic_archive(filename: str | os.PathLike[str]) -> Iterator[Archive]:
         raise ExportError(
             f"Cannot write the export to {str(target)!r}: {error.strerror or error}; choose a writable path."
         ) from None
-    os.close(handle)
     try:
-        with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zip_file:
-            yield Archive(zip_file)
+        with os.fdopen(handle, "w+b") as out:
+            writer = ZipWriter(out, COMPRESS_LEVEL)
+            yield Archive(writer)
+            writer.close()
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -78,9 +78,11 @@ def stream(
     where: Sequence[ColumnElement[bool]],
     selection: Selection,
     input_type: str,
-    page_size: int = PAGE_SIZE,
+    page_size: int | None = None,
 ) -> Iterator[ExportAsset]:
-    """Every asset matching ``where``, in creation order, with its selected labels (possibly none)."""
+    """Every asset matching ``where``, in creation order, with its selected labels (possibly none),
+    read ``page_size`` assets at a time (default :data:`PAGE_SIZE`): memory is bounded by a page."""
+    page_size = page_size or PAGE_SIZE
     media_dir = Path(store.media_dir)
     last_pk = 0
     while True:

@@ -25,6 +25,7 @@ from labelport.export.formats.base import FormatSpec, Writer
 from labelport.export.media import add_media
 from labelport.export.model import ExportAsset, ExportLabel
 from labelport.export.names import NameAllocator, safe_path
+from labelport.export.zipwriter import COPY_CHUNK
 
 _OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 _ROTATED_TYPES = frozenset({InputType.IMAGE, InputType.VIDEO})
@@ -56,7 +57,7 @@ class KiliWriter(Writer):
             self.spool.seek(0)
             with self.ctx.archive.open("data.json", large=True) as out:
                 out.write(b"[\n")
-                shutil.copyfileobj(self.spool, out, 1 << 20)
+                shutil.copyfileobj(self.spool, out, COPY_CHUNK)
                 out.write(b"\n]\n" if not self.first else b"]\n")
             self.spool.close()
             self.ctx.report.files += 1

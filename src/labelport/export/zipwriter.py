@@ -1,0 +1,199 @@
+"""A streaming zip writer whose memory does not grow with the number of members.
+
+Python's :mod:`zipfile` keeps a ``ZipInfo`` (about half a kilobyte) for every member until the archive
+is closed, to write the central directory then: 100 MB for an export of 200,000 label files. This
+writer appends each member's central-directory record to a temporary file as soon as the member is
+complete, and copies that file to the end of the archive on close. It writes what exports need and
+nothing more: stored or deflated members, a fixed timestamp, UTF-8 names, and Zip64 records when a
+member, an offset or the number of members exceeds the classic format's limits (APPNOTE 6.3.x).
+"""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import tempfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO
+
+STORED, DEFLATED = 0, 8
+#: 1980-01-01 00:00:00 in MS-DOS format: the same bytes for the same contents, whenever exported.
+_DOS_TIME, _DOS_DATE = 0, (0 << 9) | (1 << 5) | 1
+_UTF8_FLAG = 0x800
+_VERSION = 20  # 2.0: deflate
+_VERSION_ZIP64 = 45  # 4.5: Zip64
+_MADE_BY_UNIX = 3 << 8
+_MAX32 = 0xFFFFFFFF
+_MAX16 = 0xFFFF
+_LOCAL = struct.Struct("<IHHHHHIIIHH")
+_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
+_END = struct.Struct("<IHHHHIIH")
+_END64 = struct.Struct("<IQHHIIQQQQ")
+_LOCATOR64 = struct.Struct("<IIQI")
+_ZIP64_LOCAL_EXTRA = struct.Struct("<HHQQ")
+#: Copy buffer: small, so that copying a spooled file into the archive adds little to the peak memory.
+COPY_CHUNK = 1 << 16
+
+
+class _MemberWriter:
+    """The file-like object :meth:`ZipWriter.open` yields: compresses and checksums what is written."""
+
+    def __init__(self, method: int, level: int) -> None:
+        self.crc = 0
+        self.size = 0
+        self.compressed = 0
+        self._compressor = zlib.compressobj(level, zlib.DEFLATED, -15) if method == DEFLATED else None
+        self._out: IO[bytes] | None = None
+
+    def write(self, data: bytes) -> int:
+        assert self._out is not None
+        self.crc = zlib.crc32(data, self.crc)
+        self.size += len(data)
+        if self._compressor is not None:
+            data = self._compressor.compress(data)
+        self._out.write(data)
+        self.compressed += len(data)
+        return len(data)
+
+    def _finish(self) -> None:
+        assert self._out is not None
+        if self._compressor is not None:
+            tail = self._compressor.flush()
+            self._out.write(tail)
+            self.compressed += len(tail)
+
+
+class ZipWriter:
+    """Writes a zip archive to ``out`` (a seekable binary file), one member at a time."""
+
+    def __init__(self, out: IO[bytes], level: int = 6) -> None:
+        self._out = out
+        self._level = level
+        self._offset = out.tell()
+        self._central: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+        self._entries = 0
+        self._open = False
+
+    # -- members ----------------------------------------------------------------------------------
+
+    def write_bytes(self, name: str, data: bytes, method: int) -> None:
+        """A member whose bytes are all at hand: compressed first, written once, no seek."""
+        self._check_idle()
+        crc = zlib.crc32(data)
+        body = data
+        if method == DEFLATED:
+            compressor = zlib.compressobj(self._level, zlib.DEFLATED, -15)
+            body = compressor.compress(data) + compressor.flush()
+        zip64 = len(data) >= _MAX32 or len(body) >= _MAX32
+        start = self._offset
+        header = self._local_header(name, method, crc, len(body), len(data), zip64)
+        self._out.write(header)
+        self._out.write(body)
+        self._offset += len(header) + len(body)
+        self._record(name, method, crc, len(body), len(data), start, zip64)
+
+    @contextmanager
+    def open(self, name: str, method: int) -> Iterator[_MemberWriter]:
+        """A member written piece by piece (big JSON files, media). Its local header carries a Zip64
+        field, and its sizes and checksum are filled in once the member is complete."""
+        self._check_idle()
+        self._open = True
+        start = self._offset
+        header = self._local_header(name, method, 0, 0, 0, zip64=True)
+        self._out.write(header)
+        member = _MemberWriter(method, self._level)
+        member._out = self._out
+        try:
+            yield member
+            member._finish()
+        finally:
+            self._open = False
+        end = start + len(header) + member.compressed
+        self._out.seek(start)
+        self._out.write(self._local_header(name, method, member.crc, member.compressed, member.size, zip64=True))
+        self._out.seek(end)
+        self._offset = end
+        self._record(name, method, member.crc, member.compressed, member.size, start, zip64=True)
+
+    def _check_idle(self) -> None:
+        if self._open:
+            raise RuntimeError("a zip member is already being written; finish it first")
+
+    def copy_file(self, name: str, source: IO[bytes], method: int) -> None:
+        with self.open(name, method) as member:
+            shutil.copyfileobj(source, member, COPY_CHUNK)
+
+    # -- records ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _flags(name: str) -> tuple[int, bytes]:
+        encoded = name.encode("utf-8")
+        return (0 if name.isascii() else _UTF8_FLAG), encoded
+
+    def _local_header(self, name: str, method: int, crc: int, compressed: int, size: int, zip64: bool) -> bytes:
+        flags, encoded = self._flags(name)
+        extra = b""
+        if zip64:
+            extra = _ZIP64_LOCAL_EXTRA.pack(0x0001, 16, size, compressed)
+            compressed = size = _MAX32
+        version = _VERSION_ZIP64 if zip64 else _VERSION
+        fixed = _LOCAL.pack(
+            0x04034B50, version, flags, method, _DOS_TIME, _DOS_DATE, crc, compressed, size, len(encoded), len(extra)
+        )
+        return fixed + encoded + extra
+
+    def _record(self, name: str, method: int, crc: int, compressed: int, size: int, offset: int, zip64: bool) -> None:
+        flags, encoded = self._flags(name)
+        values: list[int] = []
+        if size >= _MAX32 or zip64:
+            values.append(size)
+            size = _MAX32
+        if compressed >= _MAX32 or zip64:
+            values.append(compressed)
+            compressed = _MAX32
+        if offset >= _MAX32:
+            values.append(offset)
+            offset = _MAX32
+        extra = struct.pack(f"<HH{len(values)}Q", 0x0001, 8 * len(values), *values) if values else b""
+        version = _VERSION_ZIP64 if extra else _VERSION
+        fixed = _CENTRAL.pack(
+            0x02014B50,
+            _MADE_BY_UNIX | version,
+            version,
+            flags,
+            method,
+            _DOS_TIME,
+            _DOS_DATE,
+            crc,
+            compressed,
+            size,
+            len(encoded),
+            len(extra),
+            0,  # comment length
+            0,  # disk number
+            0,  # internal attributes
+            0o644 << 16,  # external attributes: a regular file, rw-r--r--
+            offset,
+        )
+        self._central.write(fixed + encoded + extra)
+        self._entries += 1
+
+    def close(self) -> None:
+        """Append the central directory and the end records."""
+        start = self._offset
+        self._central.seek(0)
+        shutil.copyfileobj(self._central, self._out, COPY_CHUNK)
+        size = self._central.tell()
+        self._central.close()
+        end = start + size
+        entries = self._entries
+        if entries > _MAX16 or start >= _MAX32 or size >= _MAX32:
+            self._out.write(_END64.pack(0x06064B50, 44, _MADE_BY_UNIX | _VERSION_ZIP64, _VERSION_ZIP64, 0, 0,
+                                        entries, entries, size, start))  # fmt: skip
+            self._out.write(_LOCATOR64.pack(0x07064B50, 0, end, 1))
+            self._out.write(_END.pack(0x06054B50, 0, 0, _MAX16, _MAX16, _MAX32, _MAX32, 0))
+        else:
+            self._out.write(_END.pack(0x06054B50, 0, 0, entries, entries, size, start, 0))
+        self._out.flush()

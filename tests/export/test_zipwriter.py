@@ -1,0 +1,107 @@
+"""The streaming zip writer: what it writes, zipfile (and unzip, when installed) read back exactly."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from labelport.export.zipwriter import DEFLATED, STORED, ZipWriter
+
+_NAMES = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="/\\"), min_size=1, max_size=20)
+
+
+def _write(members: list[tuple[str, bytes, int, bool]]) -> bytes:
+    out = io.BytesIO()
+    writer = ZipWriter(out, level=1)
+    for name, data, method, streamed in members:
+        if streamed:
+            with writer.open(name, method) as member:
+                for start in range(0, len(data), 7):
+                    member.write(data[start : start + 7])
+        else:
+            writer.write_bytes(name, data, method)
+    writer.close()
+    return out.getvalue()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(_NAMES, st.binary(max_size=300), st.sampled_from([STORED, DEFLATED]), st.booleans()),
+        max_size=8,
+        unique_by=lambda member: member[0],
+    )
+)
+def test_zipfile_reads_back_every_member(members):
+    data = _write(members)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        assert [info.filename for info in archive.infolist()] == [name for name, *_ in members]
+        for (name, content, method, _), info in zip(members, archive.infolist(), strict=True):
+            assert archive.read(name) == content
+            assert info.compress_type == (zipfile.ZIP_DEFLATED if method == DEFLATED else zipfile.ZIP_STORED)
+            assert info.date_time == (1980, 1, 1, 0, 0, 0)
+            assert info.external_attr == 0o644 << 16
+    assert _write(members) == data  # deterministic
+
+
+def test_unicode_names_carry_the_utf8_flag():
+    data = _write([("labels/caméra 1.json", b"{}", DEFLATED, False), ("plain.txt", b"x", STORED, True)])
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        first, second = archive.infolist()
+    assert first.filename == "labels/caméra 1.json" and first.flag_bits & 0x800
+    assert second.filename == "plain.txt" and not second.flag_bits & 0x800
+
+
+def test_more_than_65535_members_use_zip64_end_records(tmp_path: Path):
+    path = tmp_path / "many.zip"
+    count = 70_000
+    with path.open("w+b") as out:
+        writer = ZipWriter(out)
+        for index in range(count):
+            writer.write_bytes(f"labels/{index}.txt", str(index).encode(), DEFLATED if index % 2 else STORED)
+        writer.close()
+    raw = path.read_bytes()
+    assert raw.count(b"PK\x06\x06") == 1 and raw.count(b"PK\x06\x07") == 1  # Zip64 end record and locator
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        assert len(names) == count and names[-1] == f"labels/{count - 1}.txt"
+        assert archive.read("labels/69999.txt") == b"69999"
+        assert archive.read("labels/12345.txt") == b"12345"
+    if shutil.which("unzip"):
+        result = subprocess.run(["unzip", "-tqq", str(path)], capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(shutil.which("unzip") is None, reason="unzip is not installed")
+def test_unzip_accepts_streamed_and_whole_members(tmp_path: Path):
+    path = tmp_path / "a.zip"
+    path.write_bytes(
+        _write(
+            [
+                ("data.json", b'{"a": 1}\n' * 1000, DEFLATED, True),
+                ("images/a.png", bytes(range(256)) * 10, STORED, True),
+                ("README.kili.txt", b"Exported Labels from KILI\n", DEFLATED, False),
+                ("labels/empty.txt", b"", STORED, False),
+            ]
+        )
+    )
+    result = subprocess.run(["unzip", "-t", str(path)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No errors detected" in result.stdout
+
+
+def test_one_member_at_a_time():
+    writer = ZipWriter(io.BytesIO())
+    with writer.open("a.txt", DEFLATED):
+        with pytest.raises(RuntimeError, match="a zip member is already being written"):
+            writer.write_bytes("b.txt", b"", STORED)
+        with pytest.raises(RuntimeError, match="a zip member is already being written"), writer.open("c.txt", STORED):
+            pass
