@@ -3,6 +3,7 @@
     python benchmarks/export_bench.py --quick          # 2,000 assets
     python benchmarks/export_bench.py                  # 10,000 and 100,000 assets
     python benchmarks/export_bench.py --assets 20000   # one size
+    python benchmarks/export_bench.py --quick --postgres postgresql+psycopg://user:pw@host/db
 
 The project (built deterministically from a seed, cached in benchmarks/out/): image assets with a
 resolution, 3 labels each (two labelers' DEFAULT, one REVIEW), each label with 10 rectangles,
@@ -14,7 +15,9 @@ RSS. In the same command run three references on the same data:
 - Kili's converters (the ``kili-formats`` package, bench-only extra): their COCO, YOLO and VOC
   conversion functions on the same Kili-shaped assets, held in memory as Kili holds them;
 - globox (a fast box converter): the same rectangles written as COCO, YOLO and VOC from memory.
-Also timed: the bulk import of the project (marks maintained, and with the mark refresh replaced by
+With ``--postgres URL``, the project is copied table by table into a fresh schema of that
+PostgreSQL database and every export runs again from there, printed as a ratio to the same export
+from SQLite. Also timed: the bulk import of the project (marks maintained, and with the mark refresh replaced by
 a no-op), and a streamed ``assets(as_generator=True)`` with ``latestLabel.jsonResponse``.
 Install the references with ``pip install -e '.[bench]'``.
 """
@@ -184,6 +187,51 @@ def cached_project(assets: int, rebuild: bool) -> tuple[Path, dict[str, Any]]:
         info = build(database, assets, marks=True)
         meta.write_text(json.dumps(info))
     return database, json.loads(meta.read_text())
+
+
+def copy_to_postgres(database: Path, url: str) -> str:
+    """Copy the SQLite store into a new schema of the PostgreSQL database at ``url``; return a URL
+    whose connections use that schema. Rows keep their keys, so ids and order are the same."""
+    import uuid
+
+    from sqlalchemy import create_engine, delete, select, text
+    from sqlalchemy.engine import make_url
+
+    import labelport
+    from labelport.store import schema
+    from labelport.store.engine import resolve_database_url
+
+    base = make_url(resolve_database_url(url))
+    name = f"lp_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    admin.dispose()
+    target = base.update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(hide_password=False)
+    labelport.Client(target, user_email="bench@labelport.local").close()  # creates the tables
+    source, sink = create_engine(f"sqlite:///{database}"), create_engine(target)
+    with source.connect() as reader, sink.begin() as writer:
+        for table in reversed(schema.metadata.sorted_tables):
+            writer.execute(delete(table))
+        for table in schema.metadata.sorted_tables:
+            result = reader.execute(select(table)).mappings()
+            while batch := result.fetchmany(5_000):
+                writer.execute(table.insert(), [dict(row) for row in batch])
+    source.dispose()
+    sink.dispose()
+    return target
+
+
+def drop_postgres_schema(target: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(target)
+    name = parsed.query["options"].split("=", 1)[1]
+    engine = create_engine(parsed.difference_update_query(["options"]))
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+    engine.dispose()
 
 
 # -- children: each measurement in its own process ------------------------------------------------------
@@ -361,7 +409,7 @@ def run_child(*args: str) -> dict[str, Any]:
 # -- the parent ---------------------------------------------------------------------------------------------
 
 
-def measure(assets: int, rebuild: bool) -> None:
+def measure(assets: int, rebuild: bool, postgres: str | None = None) -> None:
     database, info = cached_project(assets, rebuild)
     url = f"sqlite:///{database}"
     project = info["project"]
@@ -380,6 +428,19 @@ def measure(assets: int, rebuild: bool) -> None:
         globox = run_child("globox", url, project, fmt, str(_fresh(work / f"globox-{fmt}")))
         references.append(_row(f"globox {fmt} (boxes only)", globox, floor, 10))
     stream = run_child("stream", url, project)
+    postgres_rows = []
+    if postgres:
+        target = copy_to_postgres(database, postgres)
+        try:
+            pg_floor = run_child("floor", target, project, str(work / "pg-floor.jsonl"))
+            postgres_rows.append(_versus("floor", pg_floor, floor))
+            for (fmt, layout, single), sqlite_row in zip(EXPORTS, rows, strict=True):
+                out = str(work / f"pg-{fmt}-{layout}-{single}.zip")
+                result = run_child("export", target, project, fmt, layout, str(single), out)
+                sqlite_seconds = {"seconds": sqlite_row[1]} if isinstance(sqlite_row[1], float) else {}
+                postgres_rows.append(_versus(sqlite_row[0], result, sqlite_seconds))
+        finally:
+            drop_postgres_schema(target)
     print(f"\nlabelport export benchmark — {assets:,} assets, {info['labels']:,} labels — {machine()}")
     if "seconds" in floor:
         print(
@@ -389,6 +450,12 @@ def measure(assets: int, rebuild: bool) -> None:
     headers = ["export", "seconds", "assets/s", "annotations/s", "peak MB", "× floor time"]
     print_table("labelport exports (with_assets=False), each in its own process", headers, rows)
     print_table("references on the same data", headers, references)
+    if postgres_rows:
+        print_table(
+            "the same exports from PostgreSQL",
+            ["export", "seconds", "assets/s", "peak MB", "× SQLite time"],
+            postgres_rows,
+        )
     print(
         f"\nimport (marks maintained): {assets / info['asset_seconds']:,.0f} assets/s, "
         f"{info['labels'] / info['label_seconds']:,.0f} labels/s"
@@ -416,11 +483,20 @@ def _row(
     return [name, seconds, result["assets"] / seconds, annotations / seconds, result["peak_mb"], ratio]
 
 
+def _versus(name: str, result: dict[str, Any], sqlite: dict[str, Any]) -> list[Any]:
+    if "error" in result:
+        return [name, "failed", result["error"][:60], "", ""]
+    seconds = result["seconds"]
+    ratio = f"{seconds / sqlite['seconds']:.2f}×" if "seconds" in sqlite else ""
+    return [name, seconds, result["assets"] / seconds, result["peak_mb"], ratio]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="2,000 assets")
     parser.add_argument("--assets", type=int, nargs="*", help="project sizes (default 10,000 and 100,000)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached projects")
+    parser.add_argument("--postgres", metavar="URL", help="also export from a copy of the project in PostgreSQL")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -440,7 +516,7 @@ def main() -> None:
         return
     sizes = [2_000] if args.quick else (args.assets or [10_000, 100_000])
     for size in sizes:
-        measure(size, args.rebuild)
+        measure(size, args.rebuild, args.postgres)
 
 
 if __name__ == "__main__":
