@@ -73,6 +73,8 @@ INTERFACE: dict[str, Any] = {
 }
 WIDTH, HEIGHT = 1280, 720
 #: (format, layout, single_file) of the timed exports.
+#: Above this size the in-memory references are not run (they would exhaust the machine's memory).
+REFERENCE_LIMIT = 20_000
 EXPORTS = [
     ("coco", "split", False),
     ("yolo_v8", "split", False),
@@ -422,7 +424,9 @@ def measure(assets: int, rebuild: bool, postgres: str | None = None) -> None:
         result = run_child("export", url, project, fmt, layout, str(single), str(work / f"{fmt}-{layout}-{single}.zip"))
         rows.append(_row(name, result, floor))
     references = []
-    for fmt in ("coco", "yolo", "voc"):
+    if assets > REFERENCE_LIMIT:  # kili-formats holds the whole project in memory: ~2.5 GB per 10,000 assets
+        print(f"(references skipped above {REFERENCE_LIMIT:,} assets: kili-formats would need ~{assets // 4_000} GB)")
+    for fmt in ("coco", "yolo", "voc") if assets <= REFERENCE_LIMIT else ():
         kili = run_child("kili-formats", url, project, fmt, str(_fresh(work / f"kili-{fmt}")))
         references.append(_row(f"kili-formats {fmt}", kili, floor, annotations_per_asset))
         globox = run_child("globox", url, project, fmt, str(_fresh(work / f"globox-{fmt}")))
