@@ -823,6 +823,10 @@ class Client:
         export_type: Literal["latest", "normal"] = "latest",
         *,
         strict: bool = False,
+        split: Mapping[str, float] | str | None = None,
+        split_seed: int = 0,
+        split_stratify: bool = False,
+        dataset_root: str | os.PathLike[str] | None = None,
     ) -> ExportReport:
         """Export a project to a zip archive ``filename`` in format ``fmt`` (kili/raw, coco, yolo_v4,
         yolo_v5, yolo_v7, yolo_v8, pascal_voc, geojson); see docs/export.md. Returns the report:
@@ -830,9 +834,16 @@ class Client:
 
         The archive is written to a temporary file and renamed at the end: a failed export leaves
         nothing behind. ``strict=True`` (labelport addition) turns the first skipped item into an
-        error instead of a line in the report."""
+        error instead of a line in the report.
+
+        labelport additions for ready-to-train datasets (coco, yolo_v5, yolo_v7, yolo_v8):
+        ``split={"train": 0.8, "val": 0.1, "test": 0.1}`` (or ``"train=0.8,val=0.1,test=0.1"``) splits the
+        assets, by a hash of ``split_seed`` and the external id (an asset keeps its split when others are
+        added), or ``split_stratify=True`` to spread every category over the splits; ``dataset_root`` is the
+        folder the archive will be unzipped to, written as the YOLO data.yaml's ``path``."""
         from labelport.export import pipeline
         from labelport.export.model import ExportOptions
+        from labelport.export.split import parse_split
 
         with self.store.read() as conn:
             project = get_project(conn, project_id)
@@ -854,6 +865,8 @@ class Client:
             include_sent_back_labels=True if include_sent_back_labels is None else include_sent_back_labels,
             annotation_modifier=annotation_modifier,
             strict=strict,
+            split=parse_split(split, split_seed, split_stratify),
+            dataset_root=None if dataset_root is None else os.fspath(dataset_root),
         )
         where = pipeline.build_where(project, asset_ids, external_ids, dict(asset_filter_kwargs or {}))
         tqdm_off = disable_tqdm if disable_tqdm is not None else self.disable_tqdm

@@ -351,6 +351,32 @@ def recompute_marks(project_id: str, database: str | None) -> None:
     help="Keep labels sent back to the queue.",
 )
 @click.option("--strict", is_flag=True, help="Fail on the first skipped asset or annotation instead of reporting it.")
+@click.option(
+    "--split",
+    "split_text",
+    metavar="train=F,val=F[,test=F]",
+    default=None,
+    help="coco, yolo_v5/v7/v8: a train/val/test split by asset, e.g. train=0.8,val=0.1,test=0.1 (see docs/export.md).",
+)
+@click.option(
+    "--split-seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="The seed of the split: the same seed and external id give the same split.",
+)
+@click.option(
+    "--split-stratify",
+    is_flag=True,
+    help="Spread every category over the splits (deterministic, but adding assets may move others).",
+)
+@click.option(
+    "--dataset-root",
+    metavar="PATH",
+    default=None,
+    help="YOLO split exports: the absolute folder the archive will be unzipped to, written as data.yaml's path "
+    "(needed by YOLOv5 and YOLOv7).",
+)
 @verbose_option
 @database_option
 def export(
@@ -368,6 +394,10 @@ def export(
     filter_values: tuple[str, ...],
     include_sent_back: bool,
     strict: bool,
+    split_text: str | None,
+    split_seed: int,
+    split_stratify: bool,
+    dataset_root: str | None,
     verbose: bool,
     database: str | None,
 ) -> None:
@@ -377,6 +407,8 @@ def export(
     Example:
       labelport project export --project-id 01a2… --output-format yolo_v8 --output-file out.zip \\
           --filter status_in=LABELED,REVIEWED
+      labelport project export --project-id 01a2… --output-format yolo_v8 --output-file out.zip \\
+          --split train=0.8,val=0.1,test=0.1 --split-seed 0
     """
     asset_filters = parse_filters(filter_values)
     with open_client(database) as client:
@@ -396,6 +428,10 @@ def export(
             include_sent_back_labels=include_sent_back,
             export_type=export_type,  # type: ignore[arg-type]
             strict=strict,
+            split=split_text,
+            split_seed=split_seed,
+            split_stratify=split_stratify,
+            dataset_root=dataset_root,
         )
     click.echo(str(report))
 

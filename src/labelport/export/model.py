@@ -9,6 +9,7 @@ from typing import Any
 
 from labelport.export.archive import Archive
 from labelport.export.report import ExportReport
+from labelport.export.split import SplitPlan
 from labelport.ontology import Job, Ontology
 
 
@@ -63,6 +64,9 @@ class ExportAsset:
     frames: list[Frame]
     labels: list[ExportLabel]
     created_at: str = ""
+    #: With a split export, the asset's split (``train``, ``val``, ``test``), set by the pipeline before the
+    #: ``_labelN`` copies are made, so that every copy stays in its asset's split.
+    split: str | None = None
 
     @property
     def width(self) -> int | None:
@@ -91,6 +95,10 @@ class ExportOptions:
     include_sent_back_labels: bool = True
     annotation_modifier: Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
     strict: bool = False
+    #: A train/val/test split (formats whose spec has ``splits``); None: no split, the usual layout.
+    split: SplitPlan | None = None
+    #: YOLO split exports: the folder the archive will be unzipped to, written as data.yaml's ``path``.
+    dataset_root: str | None = None
 
 
 @dataclass

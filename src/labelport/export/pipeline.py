@@ -6,19 +6,21 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from sqlalchemy import ColumnElement
 from tqdm import tqdm
 
-from labelport.enums import LabelType, parse_enum
+from labelport.enums import InputType, LabelType, parse_enum
 from labelport.errors import ExportError, IncompatibleFormatError, ValidationError
-from labelport.export import formats, source
+from labelport.export import formats, source, split
 from labelport.export.archive import atomic_archive
-from labelport.export.formats.base import FormatSpec
+from labelport.export.formats.base import FormatSpec, refuse
 from labelport.export.model import ExportAsset, ExportContext, ExportOptions
 from labelport.export.names import strip_image_suffix
 from labelport.export.report import ExportReport
+from labelport.ontology import Job
 from labelport.services.projects import ProjectInfo
 from labelport.store import filters, query, schema
 from labelport.store.engine import Store
@@ -46,6 +48,41 @@ def check_options(spec: FormatSpec, options: ExportOptions, project: ProjectInfo
         )
     if spec.check_options is not None:
         spec.check_options(options)
+    check_split(spec, options)
+
+
+def check_split(spec: FormatSpec, options: ExportOptions) -> None:
+    """``split`` only for formats that write splits; ``dataset_root`` only with a YOLO split export."""
+    if options.split is not None and not spec.splits:
+        able = sorted(name for name, other in formats.all_specs().items() if other.splits)
+        raise refuse(
+            "split",
+            options.split.as_dict(),
+            options.fmt,
+            "the format has no train/val/test layout",
+            f"Use a format that writes splits ({', '.join(able)}), or leave split out",
+        )
+    root = options.dataset_root
+    if root is None:
+        return
+    if not spec.splits:
+        raise refuse(
+            "dataset_root",
+            root,
+            options.fmt,
+            "only YOLO split exports write a data.yaml, whose path it sets",
+            "Use it with yolo_v5, yolo_v7 or yolo_v8 and split=..., or leave dataset_root out",
+        )
+    if options.split is None:
+        raise ValidationError(
+            f"dataset_root is written as data.yaml's path, next to its train, val and test folders, so it needs a "
+            f"split: pass split too (e.g. split='{split.EXAMPLE}'), or leave dataset_root out."
+        )
+    if not (PurePosixPath(root).is_absolute() or PureWindowsPath(root).is_absolute()):
+        raise ValidationError(
+            f"dataset_root must be an absolute path, the folder where the archive will be unzipped "
+            f"(e.g. '/data/street'), not {root!r}."
+        )
 
 
 def compatible_jobs(spec: FormatSpec, project: ProjectInfo, fmt: str) -> list[Any]:
@@ -106,6 +143,49 @@ def expand(asset: ExportAsset, one_label_per_output: bool) -> Iterator[ExportAss
         yield replace(asset, external_id=f"{stem}_label{number}{suffix}", labels=[label])
 
 
+def split_assigner(
+    store: Store,
+    where: list[ColumnElement[bool]],
+    selection: source.Selection,
+    project: ProjectInfo,
+    jobs: list[Job],
+    plan: split.SplitPlan,
+    disable_tqdm: bool | None,
+) -> Callable[[ExportAsset], str]:
+    """Each exported asset's split: by hash (nothing to prepare), or stratified, which streams the selection
+    once more first and keeps one entry per exported asset (memory O(assets))."""
+    if not plan.stratify:
+        return lambda asset: plan.by_hash(asset.external_id)
+    categories = {job.name: frozenset(job.categories) for job in jobs}
+    video = project.input_type == InputType.VIDEO
+    members = (
+        split.StratumMember(
+            asset.id,
+            asset.external_id,
+            frozenset(split.asset_categories((label.json_response for label in asset.labels), categories, video)),
+        )
+        for asset in tqdm(
+            source.stream(store, where, selection, project.input_type),
+            desc="Stratifying the split",
+            unit=" assets",
+            disable=disable_tqdm,
+            leave=False,
+        )
+        if asset.labels
+    )
+    assignment = split.stratified(plan, members)
+    # An asset labeled between the two passes was not stratified: it gets its hash split.
+    return lambda asset: assignment.get(asset.id) or plan.by_hash(asset.external_id)
+
+
+def empty_split(name: str) -> str:
+    """The note for a split that no exported asset went to."""
+    return (
+        f"split {name} is empty: no exported asset went to it; add assets or change the fractions "
+        "(training code fails on an empty split: Ultralytics stops when a split folder is missing)"
+    )
+
+
 def run(
     store: Store,
     project: ProjectInfo,
@@ -123,6 +203,12 @@ def run(
     report = ExportReport(project_id=project.id, fmt=options.fmt, path=str(filename))
     selection = source.Selection(options.export_type, options.label_type_in, options.include_sent_back_labels)
     matched = query.count(store, "Asset", where)
+    plan = options.split
+    assign = None
+    if plan is not None:
+        assign = split_assigner(store, where, selection, project, jobs, plan, disable_tqdm)
+        report.split_seed, report.split_stratified = plan.seed, plan.stratify
+        report.split_assets = dict.fromkeys(plan.names, 0)
     with atomic_archive(filename) as archive:
         ctx = ExportContext(
             project_id=project.id,
@@ -147,10 +233,14 @@ def run(
                     report.assets_without_labels += 1
                     continue
                 report.labels_exported += len(asset.labels)
+                if assign is not None:
+                    asset.split = assign(asset)
                 for item in expand(asset, spec.one_label_per_output):
                     skipped_before = len(report.skipped)
                     writer.write_asset(item)
                     report.assets_exported += 1
+                    if item.split is not None:
+                        report.split_assets[item.split] += 1
                     if options.strict and len(report.skipped) > skipped_before:
                         problem = report.skipped[skipped_before]
                         where_job = f", job {problem.job!r}" if problem.job else ""
@@ -159,6 +249,9 @@ def run(
                             "(strict export: nothing was written)."
                         )
         writer.close()
+        for name, count in report.split_assets.items():
+            if count == 0:
+                report.note(empty_split(name))
         archive.write_text(
             "README.kili.txt", readme(project.title, project.id, description, options.fmt, options.export_type, clock())
         )

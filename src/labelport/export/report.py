@@ -32,6 +32,11 @@ class ExportReport:
     renamed: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     files: int = 0
+    #: Split exports: the seed, whether the split is stratified, and the assets exported into each split
+    #: (in train, val, test order; ``_labelN`` copies count as assets, as in ``assets_exported``).
+    split_seed: int | None = None
+    split_stratified: bool = False
+    split_assets: dict[str, int] = field(default_factory=dict)
 
     def wrote(self, job: str, count: int = 1) -> None:
         self.annotations[job] += count
@@ -60,7 +65,18 @@ class ExportReport:
             "renamed": [{"external_id": e, "name": n} for e, n in self.renamed],
             "notes": list(self.notes),
             "files": self.files,
+            "split": None
+            if self.split_seed is None
+            else {"seed": self.split_seed, "stratified": self.split_stratified, "assets": dict(self.split_assets)},
         }
+
+    def split_line(self) -> str | None:
+        """``split (seed 0): train 80, val 10, test 10 assets``, or None without a split."""
+        if self.split_seed is None:
+            return None
+        how = f"seed {self.split_seed}, stratified" if self.split_stratified else f"seed {self.split_seed}"
+        counts = ", ".join(f"{name} {count}" for name, count in self.split_assets.items())
+        return f"split ({how}): {counts} assets"
 
     def __str__(self) -> str:
         lines = [
@@ -69,6 +85,9 @@ class ExportReport:
             f"without a label of the selected types (not exported): {self.assets_without_labels}",
             f"  labels exported: {self.labels_exported}; files in the archive: {self.files}",
         ]
+        split = self.split_line()
+        if split is not None:
+            lines.append(f"  {split}")
         for job, count in sorted(self.annotations.items()):
             lines.append(f"  annotations written, {job}: {count}")
         if self.skipped:

@@ -47,9 +47,18 @@ class FormatSpec:
     #: Whether one output holds one label (COCO, YOLO, VOC, GeoJSON): with several labels per asset,
     #: each gets its own output, suffixed ``_label1``, ``_label2``…
     one_label_per_output: bool = True
+    #: Whether the format writes train/val/test split exports (``export_labels(split=…)``).
+    splits: bool = False
 
     def compatible_jobs(self, jobs: list[Job]) -> list[Job]:
         return [job for job in jobs if self.job_filter is None or self.job_filter(job)]
+
+
+def split_of(options: ExportOptions, asset: ExportAsset) -> str | None:
+    """An asset's split in a split export (None without one): the pipeline's, else by hash."""
+    if options.split is None:
+        return None
+    return asset.split if asset.split in options.split.names else options.split.by_hash(asset.external_id)
 
 
 def refuse(option: str, value: object, fmt: str, why: str, fix: str) -> IncompatibleFormatError:

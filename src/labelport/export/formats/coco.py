@@ -10,6 +10,9 @@ file. Rectangles and polygons become polygon segmentations; a region with holes 
 uncompressed RLE mask rasterized here (pixel centres, even-odd rule), since a COCO polygon cannot
 hold a hole. ``images`` and ``annotations`` are spooled to temporary files while assets stream in and
 assembled in :meth:`CocoWriter.close`.
+
+With a train/val/test split, each target has one file per split, ``labels_<split>.json``, holding the images
+of that split (ids 1..n within the file) and their annotations; categories are the same in every file.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from labelport.enums import InputType, Tool
 from labelport.errors import ExportError
 from labelport.export import geometry
 from labelport.export.formats import register
-from labelport.export.formats.base import FormatSpec, Writer, object_job, refuse
+from labelport.export.formats.base import FormatSpec, Writer, object_job, refuse, split_of
 from labelport.export.geometry import Point
 from labelport.export.media import add_media
 from labelport.export.model import ExportAsset, ExportOptions
@@ -74,6 +77,14 @@ def check_options(options: ExportOptions) -> None:
             options.fmt,
             "COCO coordinates are in pixels",
             "Use normalized_coordinates=None (the default) or False",
+        )
+    if options.dataset_root is not None:
+        raise refuse(
+            "dataset_root",
+            options.dataset_root,
+            options.fmt,
+            "COCO files name their images relative to the archive root (data/<name>) and hold no dataset path",
+            "Leave dataset_root out, and give the unzipped folder as the image root to the training code",
         )
 
 
@@ -267,25 +278,33 @@ class _Spool:
 
 @dataclass
 class _Target:
-    """One labels.json: its member name, categories and spooled annotations."""
+    """One labels.json (one per split with a split): its folder, categories and spooled annotations."""
 
-    member: str
+    folder: str  # "" (merged) or "<JOB>/"
     categories: dict[tuple[str, str], int]
     records: list[dict[str, Any]]
-    annotations: _Spool = field(default_factory=_Spool)
+    #: The spooled annotations of each split ("" without a split).
+    annotations: dict[str, _Spool] = field(default_factory=dict)
+
+    def member(self, split: str) -> str:
+        return f"{self.folder}labels{'_' + split if split else ''}.json"
 
 
 @dataclass(frozen=True)
 class _Image:
     record: dict[str, Any]
     size: tuple[int, int]
+    split: str = ""  # the file it belongs to ("" without a split)
 
 
 class CocoWriter(Writer):
     def open(self) -> None:
         self.merged = self.ctx.options.layout == "merged" or self.ctx.options.single_file
+        plan = self.ctx.options.split
+        self.splits: tuple[str, ...] = plan.names if plan is not None else ("",)
         self.targets = self._targets()
-        self.images = _Spool()
+        #: The images of each split ("" without a split): ids run from 1 within each.
+        self.images = {split: _Spool() for split in self.splits}
         self.taken: set[str] = set()
         self.renamed: list[tuple[str, str]] = []
         self.latest_label = ""
@@ -301,15 +320,18 @@ class CocoWriter(Writer):
     def _targets(self) -> dict[str, _Target]:
         """The target of each job (one per job in split, one shared in merged), ids in ontology order."""
         if self.merged:
-            shared = _Target("labels.json", {}, [])
+            shared = _Target("", {}, [], {split: _Spool() for split in self.splits})
             for job in self.ctx.jobs:
                 _add_categories(shared, job, f"{job.name}/")
             return {job.name: shared for job in self.ctx.jobs}
         targets = {}
         for job in self.ctx.jobs:
-            targets[job.name] = _Target(f"{safe_path(job.name)}/labels.json", {}, [])
+            targets[job.name] = _Target(f"{safe_path(job.name)}/", {}, [], {split: _Spool() for split in self.splits})
             _add_categories(targets[job.name], job, "")
         return targets
+
+    def _split(self, asset: ExportAsset) -> str:
+        return split_of(self.ctx.options, asset) or ""
 
     # -- one asset --------------------------------------------------------------------------------
 
@@ -325,7 +347,7 @@ class CocoWriter(Writer):
         elif self.ctx.input_type == InputType.VIDEO:
             self.ctx.report.skip(asset.external_id, NO_FRAMES)
         else:
-            image = self._image(self._media_name(asset), asset.resolution)
+            image = self._image(self._media_name(asset), asset.resolution, self._split(asset))
             self._annotations(asset, image, response)
             if self.ctx.options.with_assets:
                 url = None if asset.media_path else asset.content
@@ -341,7 +363,7 @@ class CocoWriter(Writer):
             name = self._allocate(
                 asset.external_id, f"{base}_{frame.index + 1:0{digits}d}{frame.suffix}", frame.suffix, plain
             )
-            image = self._image(name, size)
+            image = self._image(name, size, self._split(asset))
             self._annotations(asset, image, frames.get(frame.index, {}))
             if self.ctx.options.with_assets:
                 add_media(self.ctx, asset.external_id, image.record["file_name"], frame.path, frame.url)
@@ -371,10 +393,11 @@ class CocoWriter(Writer):
             self.renamed.append((external_id, f"{self.ctx.media_folder}/{allocated}"))
         return f"{self.ctx.media_folder}/{allocated}"
 
-    def _image(self, file_name: str, size: tuple[int, int]) -> _Image:
-        record = {"id": self.images.count + 1, "file_name": file_name, "width": size[0], "height": size[1]}
-        self.images.add(orjson.dumps(record))
-        return _Image(record, size)
+    def _image(self, file_name: str, size: tuple[int, int], split: str) -> _Image:
+        images = self.images[split]
+        record = {"id": images.count + 1, "file_name": file_name, "width": size[0], "height": size[1]}
+        images.add(orjson.dumps(record))
+        return _Image(record, size, split)
 
     # -- annotations ------------------------------------------------------------------------------
 
@@ -413,7 +436,7 @@ class CocoWriter(Writer):
                 "since a COCO polygon cannot hold a hole"
             )
         return {
-            "id": target.annotations.count + 1,
+            "id": target.annotations[image.split].count + 1,
             "image_id": image.record["id"],
             "category_id": target.categories[(job.name, str(category))],
             "segmentation": shape.segmentation,
@@ -451,7 +474,7 @@ class CocoWriter(Writer):
                 f"Asset {asset.external_id!r}, job {job.name!r}: the COCO annotation cannot be written as JSON "
                 f"({error}); annotation_modifier must return JSON values only."
             ) from None
-        target.annotations.add(data)
+        target.annotations[image.split].add(data)
         self.ctx.report.wrote(job.name)
 
     # -- the files --------------------------------------------------------------------------------
@@ -467,24 +490,28 @@ class CocoWriter(Writer):
         }
         done: set[str] = set()
         for target in self.targets.values():
-            if target.member in done:
+            if target.folder in done:
                 continue
-            done.add(target.member)
-            with self.ctx.archive.open(target.member, large=True) as out:
-                _assemble(out, info, target, self.images)
-            self.ctx.report.files += 1
-            target.annotations.close()
-        self.images.close()
+            done.add(target.folder)
+            for split in self.splits:  # every split's file, even an empty one
+                with self.ctx.archive.open(target.member(split), large=True) as out:
+                    _assemble(out, info, target.records, self.images[split], target.annotations[split])
+                self.ctx.report.files += 1
+                target.annotations[split].close()
+        for images in self.images.values():
+            images.close()
         self.ctx.extras["renamed"] = self.renamed
 
 
-def _assemble(out: IO[bytes], info: dict[str, Any], target: _Target, images: _Spool) -> None:
+def _assemble(
+    out: IO[bytes], info: dict[str, Any], categories: list[dict[str, Any]], images: _Spool, annotations: _Spool
+) -> None:
     out.write(b'{"info":' + orjson.dumps(info) + b',\n"licenses":[],\n"categories":[\n')
-    out.write(b",\n".join(orjson.dumps(record) for record in target.records))
+    out.write(b",\n".join(orjson.dumps(record) for record in categories))
     out.write(b'\n],\n"images":')
     images.copy_array(out)
     out.write(b',\n"annotations":')
-    target.annotations.copy_array(out)
+    annotations.copy_array(out)
     out.write(b"}\n")
 
 
@@ -528,5 +555,6 @@ SPEC = register(
         needs="an OBJECT_DETECTION job with rectangle, polygon or semantic tools",
         check_options=check_options,
         one_label_per_output=True,
+        splits=True,
     )
 )

@@ -9,7 +9,10 @@ Rows: ``<class> cx cy w h`` for a rectangle, ``<class> x1 y1 … xn yn`` for a p
 ring), normalized to [0, 1] after undoing ``ROTATION_JOB``, 6 decimals. When rectangles and polygons can meet in
 one file, every rectangle is written as its 4 corners: training code rejects files that mix box and segment rows.
 Class ids come from the ontology, never from the labels seen, so they are stable across exports.
-See ``docs/export/yolo.md``.
+
+With a train/val/test split (v5, v7, v8), every output folder is a complete dataset: ``images/<split>/<name><ext>``,
+``labels/<split>/<name>.txt`` and a ``data.yaml`` with ``path``, ``train``, ``val`` (and ``test``); in the split layout
+the media are copied into each job folder. See ``docs/export/yolo.md``.
 """
 
 from __future__ import annotations
@@ -29,9 +32,9 @@ import yaml
 from labelport.enums import InputType, Tool
 from labelport.export import geometry
 from labelport.export.formats import register
-from labelport.export.formats.base import FormatSpec, Writer, object_job, refuse
+from labelport.export.formats.base import FormatSpec, Writer, object_job, refuse, split_of
 from labelport.export.geometry import Point
-from labelport.export.media import add_media
+from labelport.export.media import add_media_copies
 from labelport.export.model import ExportAsset, ExportContext, ExportOptions, Frame
 from labelport.export.names import NameAllocator, safe_path, strip_image_suffix
 from labelport.ontology import Job
@@ -44,6 +47,7 @@ _PRECISION = 6
 #: Clamping that does not change the written value (float noise) is not reported.
 _TOLERANCE = 0.5 * 10.0**-_PRECISION
 _CSV_HEADER = ("external id", "url", "image file", "label file")
+_SPLIT_VERSIONS = ("yolo_v5", "yolo_v7", "yolo_v8")
 
 
 # -- helpers shared with the Pascal VOC writer --------------------------------------------------------
@@ -188,8 +192,11 @@ class YoloWriter(Writer):
         note_unexported(
             self.ctx, "YOLO takes OBJECT_DETECTION jobs whose tools are all among rectangle, polygon and semantic"
         )
+        self.plan = self.ctx.options.split
         self.outputs = self._outputs()
         self.video = self.ctx.input_type == InputType.VIDEO
+        if self.plan is not None:
+            self._split_notes()
         self.remote: io.TextIOWrapper | None = None
         if not self.ctx.options.with_assets:
             self.remote_spool = Spool()
@@ -230,20 +237,75 @@ class YoloWriter(Writer):
             "box rows and segment rows"
         )
 
+    def _split_notes(self) -> None:
+        fmt, options = self.ctx.options.fmt, self.ctx.options
+        if options.with_assets and options.layout != "merged" and len(self.outputs) > 1:
+            folders = ", ".join(output.folder.rstrip("/") for output in self.outputs)
+            self.ctx.report.note(
+                f"{fmt} split export, layout split: the media are copied into each of the {len(self.outputs)} job "
+                f"folders ({folders}), so that each folder is a complete dataset; use layout='merged' to store "
+                "them once"
+            )
+        if options.dataset_root is None and fmt == "yolo_v5":
+            self.ctx.report.note(
+                "yolo_v5: YOLOv5's train.py reads an empty data.yaml path as its own repository folder; export with "
+                "dataset_root='<the folder where you unzip the archive>' (or set path in data.yaml)"
+            )
+        if options.dataset_root is None and fmt == "yolo_v7":
+            self.ctx.report.note(
+                "yolo_v7: YOLOv7's train.py reads train, val and test relative to the working directory; run it "
+                "from the unzipped folder, or export with dataset_root='<the folder where you unzip the archive>'"
+            )
+
     def _class_file(self, output: _Output) -> None:
         fmt = self.ctx.options.fmt
         if fmt == "yolo_v4":
             member, text = "classes.txt", "".join(f"{index} {name}\n" for index, name in enumerate(output.names))
         else:
-            data: dict[str, Any] = (
-                {"names": dict(enumerate(output.names))}
-                if fmt == "yolo_v5"
-                else {"nc": len(output.names), "names": list(output.names)}
-            )
+            data: dict[str, Any] = self._split_keys(output) if self.plan is not None else {}
+            if fmt == "yolo_v5":
+                data["names"] = dict(enumerate(output.names))
+            else:
+                data.update({"nc": len(output.names), "names": list(output.names)})
             member = "data.yaml"
             text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+            if self.plan is not None:
+                text = self._data_yaml_comment() + text
         self.ctx.archive.write_text(output.folder + member, text)
         self.ctx.report.files += 1
+
+    def _split_keys(self, output: _Output) -> dict[str, Any]:
+        """``path``, ``train``, ``val`` (and ``test``) of a split export's data.yaml.
+
+        Without ``dataset_root``, ``path`` is empty: Ultralytics then takes the folder of data.yaml, wherever
+        the archive was unzipped. With it, ``path`` is the output folder under that root, and YOLOv7, which reads
+        ``train``/``val``/``test`` as they are, gets them absolute.
+        """
+        assert self.plan is not None
+        root = self.ctx.options.dataset_root
+        base = "" if root is None else join_path(root, output.folder.rstrip("/"))
+        absolute = root is not None and self.ctx.options.fmt == "yolo_v7"
+        data: dict[str, Any] = {"path": base}
+        for name in self.plan.names:
+            data[name] = join_path(base, f"images/{name}") if absolute else f"images/{name}"
+        return data
+
+    def _data_yaml_comment(self) -> str:
+        if self.ctx.options.dataset_root is None:
+            return (
+                "# path '' (empty) is the folder of this data.yaml, wherever the archive was unzipped: Ultralytics\n"
+                "# reads train, val and test relative to it. YOLOv5 and YOLOv7 do not: see dataset_root in\n"
+                "# docs/export/yolo.md.\n"
+            )
+        if self.ctx.options.fmt == "yolo_v7":
+            return (
+                "# path is this folder once the archive is unzipped into dataset_root; train, val and test are\n"
+                "# absolute, as YOLOv7 reads them as they are.\n"
+            )
+        return (
+            "# path is this folder once the archive is unzipped into dataset_root; train, val and test are\n"
+            "# relative to it.\n"
+        )
 
     # -- one asset --------------------------------------------------------------------------------
 
@@ -251,49 +313,68 @@ class YoloWriter(Writer):
         if not asset.labels:
             return
         response = asset.labels[0].json_response
-        name = self.names.allocate(asset.external_id, asset_stem(asset.external_id))
+        stem = asset_stem(asset.external_id)
+        if self.plan is not None:
+            stem = pairable(stem)
+        name = self.names.allocate(asset.external_id, stem)
+        split = split_of(self.ctx.options, asset)
         if self.video:
-            self._video(asset, name, response)
+            self._video(asset, name, response, split)
         else:
-            self._image(asset, name, response)
+            self._image(asset, name, response, split)
 
-    def _image(self, asset: ExportAsset, name: str, response: dict[str, Any]) -> None:
+    def _image(self, asset: ExportAsset, name: str, response: dict[str, Any], split: str | None) -> None:
         rotation = geometry.rotation_of(response)
-        image = f"{self.ctx.media_folder}/{name}{asset.media_suffix}"
         source = str(asset.media_path) if asset.media_path is not None else asset.content
+        images: list[str] = []
         for output in self.outputs:
-            label_file = self._write_labels(output, asset.external_id, name, response, rotation)
+            image = self._image_member(output, split, f"{name}{asset.media_suffix}")
+            label_file = self._write_labels(output, asset.external_id, name, response, rotation, split)
             self._remote_row(asset.external_id, source, image, label_file)
+            if image not in images:
+                images.append(image)
         if self.ctx.options.with_assets:
             url = None if asset.media_path is not None else asset.content
-            add_media(self.ctx, asset.external_id, image, asset.media_path, url)
+            add_media_copies(self.ctx, asset.external_id, images, asset.media_path, url)
 
-    def _video(self, asset: ExportAsset, name: str, response: dict[str, Any]) -> None:
+    def _image_member(self, output: _Output, split: str | None, file: str) -> str:
+        """Where an image goes: shared ``images/`` at the root, or with a split ``<output>images/<split>/``."""
+        if split is None:
+            return f"{self.ctx.media_folder}/{file}"
+        return f"{output.folder}{self.ctx.media_folder}/{split}/{file}"
+
+    def _video(self, asset: ExportAsset, name: str, response: dict[str, Any], split: str | None) -> None:
         frames = frame_responses(response)
         count = frame_count(asset, frames)
-        copied: set[int] = set()
-        missing = 0
+        images: dict[int, list[str]] = {}  # frame index -> its image members (one per output with a split)
         for output in self.outputs:
             stems = []
             for index, frame in frames:
                 if not any(annotations_of(frame, job.name) for job in output.jobs):
                     continue
                 stem = frame_stem(name, index, count)
-                stems.append(stem)
-                label_file = self._write_labels(output, asset.external_id, stem, frame, geometry.rotation_of(frame))
+                stems.append(stem if split is None else f"{split}/{stem}")
+                rotation = geometry.rotation_of(frame)
+                label_file = self._write_labels(output, asset.external_id, stem, frame, rotation, split)
                 media = frame_at(asset, index)
-                image = f"{self.ctx.media_folder}/{stem}{media.suffix}" if media is not None else ""
+                image = self._image_member(output, split, f"{stem}{media.suffix}") if media is not None else ""
                 source = (str(media.path) if media.path else media.url or "") if media is not None else asset.content
                 self._remote_row(asset.external_id, source, image, label_file)
-                if self.ctx.options.with_assets and index not in copied:
-                    copied.add(index)
-                    if media is None:
-                        missing += 1
-                    else:
-                        add_media(self.ctx, asset.external_id, image, media.path, media.url)
+                members = images.setdefault(index, [])
+                if image and image not in members:
+                    members.append(image)
             assert output.meta is not None
             entry = orjson.dumps(asset.external_id) + b": [" + b", ".join(orjson.dumps(s) for s in stems) + b"]"
             output.meta.write((b"" if output.meta.empty else b",\n") + b"  " + entry)
+        if not self.ctx.options.with_assets:
+            return
+        missing = 0
+        for index, members in images.items():
+            media = frame_at(asset, index)
+            if media is None:
+                missing += 1
+            else:
+                add_media_copies(self.ctx, asset.external_id, members, media.path, media.url)
         if missing:
             self.ctx.report.skip(asset.external_id, missing_frames(missing))
 
@@ -302,7 +383,13 @@ class YoloWriter(Writer):
             self.rows.writerow((external_id, source, image, label_file))
 
     def _write_labels(
-        self, output: _Output, external_id: str, stem: str, response: dict[str, Any], rotation: int
+        self,
+        output: _Output,
+        external_id: str,
+        stem: str,
+        response: dict[str, Any],
+        rotation: int,
+        split: str | None = None,
     ) -> str:
         rows = [
             row
@@ -310,7 +397,7 @@ class YoloWriter(Writer):
             for annotation in annotations_of(response, job.name)
             for row in self._rows(output, job, external_id, annotation, rotation)
         ]
-        member = f"{output.folder}labels/{stem}.txt"
+        member = f"{output.folder}labels/{stem}.txt" if split is None else f"{output.folder}labels/{split}/{stem}.txt"
         self.ctx.archive.write_text(member, "".join(rows))
         self.ctx.report.files += 1
         return member
@@ -393,7 +480,32 @@ def _values(shape: Shape, polygons_only: bool) -> _Values | str:
     return _Values([value for point in points for value in point], clamped)
 
 
+def pairable(stem: str) -> str:
+    """A name Ultralytics pairs: it finds an image's label file by replacing the *last* ``/images/`` of the
+    image's path by ``/labels/``, so a folder named ``images`` inside a name (``images/cam1/a``) would be taken
+    for the dataset's own; it becomes ``images_``."""
+    return "/".join("images_" if segment == "images" else segment for segment in stem.split("/"))
+
+
+def join_path(root: str, relative: str) -> str:
+    """``/data/street`` + ``images/train`` → ``/data/street/images/train`` (no doubled or trailing separator)."""
+    trimmed = root.rstrip("/\\") or root[:1]
+    if not relative:
+        return trimmed
+    return f"{trimmed}{relative}" if trimmed.endswith(("/", "\\")) else f"{trimmed}/{relative}"
+
+
 def _check_options(options: ExportOptions) -> None:
+    if options.split is not None and options.fmt not in _SPLIT_VERSIONS:
+        raise refuse(
+            "split",
+            options.split.as_dict(),
+            options.fmt,
+            "Darknet (YOLOv4) lists the images of each split in train.txt and valid.txt files, which this export "
+            "does not write",
+            "Use yolo_v5, yolo_v7 or yolo_v8: they write the same label files, in images/<split> and labels/<split> "
+            "folders with a data.yaml",
+        )
     if options.single_file:
         raise refuse(
             "single_file",
@@ -423,5 +535,6 @@ for _version in _VERSIONS:
             needs="an OBJECT_DETECTION job whose tools are all among rectangle, polygon and semantic",
             check_options=_check_options,
             one_label_per_output=True,
+            splits=_version in _SPLIT_VERSIONS,
         )
     )
