@@ -535,3 +535,44 @@ def test_rasterizer_on_known_shapes():
     assert coco.rle_counts(square_with_hole, 4, 4) == ([0, 5, 2, 2, 2, 5], 12)
     assert coco.rle_counts([[(0.0, 0.0), (3.0, 0.0), (3.0, 2.0)]], 3, 2) == ([2, 1, 1, 2], 3)
     assert coco.rle_counts([[(0.6, 0.6), (0.9, 0.6), (0.9, 0.9)]], 2, 2) == ([4], 0)
+
+
+_COORDINATE = st.floats(min_value=-0.5, max_value=1.5, allow_nan=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    vertices=st.lists(st.fixed_dictionaries({"x": _COORDINATE, "y": _COORDINATE}), min_size=1, max_size=6),
+    rotation=st.sampled_from([0, 90, 180, 270]),
+    size=st.tuples(st.integers(1, 5000), st.integers(1, 5000)),
+)
+def test_rectangles_from_their_extremes_equal_the_rounded_ring(vertices, rotation, size):
+    """The rectangle fast path rounds 4 extremes; the general path rounds every vertex, then takes bounds."""
+    coco = importlib.import_module("labelport.export.formats.coco")
+    fast = coco._rectangle(vertices, rotation, size)
+    ring = coco._pixel_ring(vertices, rotation, size)
+    xs, ys = [x for x, _ in ring], [y for _, y in ring]
+    x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
+    if x1 <= x0 or y1 <= y0:
+        assert fast.reason == coco.ZERO_BOX
+        return
+    width, height = coco._pixel(x1 - x0), coco._pixel(y1 - y0)
+    assert fast.segmentation == [[x0, y0, x1, y0, x1, y1, x0, y1]]
+    assert fast.bbox == [x0, y0, width, height]
+    assert fast.area == coco._pixel(width * height)
+
+
+_HALF_STEPS = st.integers(-(10**8), 10**8).map(lambda k: k / 200)  # exact ties and their neighbours in decimal
+_NEAR_TIES = st.tuples(_HALF_STEPS, st.integers(-3, 3)).map(
+    lambda pair: pair[0] + pair[1] * 5e-17 * max(1, abs(pair[0]))
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(st.floats(min_value=-1e7, max_value=1e7, allow_nan=False), _HALF_STEPS, _NEAR_TIES, st.floats()))
+def test_pixel_rounding_is_round_to_two_decimals_bit_for_bit(value):
+    coco = importlib.import_module("labelport.export.formats.coco")
+    if value != value or value in (float("inf"), float("-inf")):
+        return
+    expected = round(value, 2) + 0.0
+    assert coco._pixel(value) == expected and str(coco._pixel(value)) == str(expected)

@@ -6,6 +6,8 @@ import orjson
 import pytest
 import yaml
 from globox import Annotation
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from labelport.errors import IncompatibleFormatError
 from labelport.export import formats
@@ -452,3 +454,46 @@ def test_video_without_frame_images_reports_the_media_once(tmp_path):
             "frames; import videos as frame lists)",
         )
     ]
+
+
+def _reference_values(shape, polygons_only):
+    """The row values computed the plain way: clamp every vertex, compare, then take bounds."""
+    from labelport.export import geometry
+
+    points = [(geometry.clamp01(x), geometry.clamp01(y)) for x, y in shape.outer]
+    tolerance = 0.5e-6
+    clamped = any(
+        abs(x - cx) > tolerance or abs(y - cy) > tolerance for (x, y), (cx, cy) in zip(shape.outer, points, strict=True)
+    )
+    if shape.tool == "rectangle":
+        x0, y0, x1, y1 = geometry.bounds(points)
+        if x1 - x0 < tolerance or y1 - y0 < tolerance:
+            return "zero-size box (after clamping to the image)"
+        values = [x0, y0, x1, y0, x1, y1, x0, y1] if polygons_only else [(x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0]
+        return values, clamped
+    if len(points) < 3:
+        return "polygon with fewer than 3 vertices"
+    if geometry.polygon_area(points) < tolerance**2:
+        return "polygon with zero area (after clamping to the image)"
+    return [value for point in points for value in point], clamped
+
+
+_EDGE = st.sampled_from([-0.0, 0.0, 1.0, -5e-7, 1 + 5e-7, -4e-7, 1 + 4e-7, -6e-7, 1 + 6e-7])
+_COORD = st.one_of(st.floats(min_value=-0.5, max_value=1.5, allow_nan=False), _EDGE)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    outer=st.lists(st.tuples(_COORD, _COORD), min_size=1, max_size=6),
+    tool=st.sampled_from(["rectangle", "polygon", "semantic"]),
+    polygons_only=st.booleans(),
+)
+def test_row_values_equal_the_plain_computation(outer, tool, polygons_only):
+    from labelport.export.formats.yolo import Shape, _values
+
+    result = _values(Shape(tool, outer, 0, ["A"]), polygons_only)
+    expected = _reference_values(Shape(tool, outer, 0, ["A"]), polygons_only)
+    if isinstance(expected, str):
+        assert result == expected
+    else:
+        assert (result.values, result.clamped) == expected

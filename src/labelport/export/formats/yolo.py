@@ -37,6 +37,7 @@ from labelport.export.geometry import Point
 from labelport.export.media import add_media_copies
 from labelport.export.model import ExportAsset, ExportContext, ExportOptions, Frame
 from labelport.export.names import NameAllocator, safe_path, strip_image_suffix
+from labelport.export.zipwriter import COPY_CHUNK
 from labelport.ontology import Job
 
 #: The tools whose annotations have a ``boundingPoly`` that YOLO and Pascal VOC can write.
@@ -157,7 +158,7 @@ class Spool:
         self.file.seek(0)
         with ctx.archive.open(member, large=True) as out:
             out.write(head)
-            shutil.copyfileobj(self.file, out, 1 << 20)
+            shutil.copyfileobj(self.file, out, COPY_CHUNK)
             out.write(tail)
         self.file.close()
         ctx.report.files += 1
@@ -431,7 +432,7 @@ class YoloWriter(Writer):
                 self.holes[job.name] += 1
             if result.clamped:
                 self.clamped[job.name] += 1
-        text = " ".join(f"{value + 0.0:.{_PRECISION}f}" for value in result.values)
+        text = _row_text(result.values)
         return [f"{cls} {text}\n" for cls in ids]
 
     # -- end --------------------------------------------------------------------------------------
@@ -460,24 +461,40 @@ class YoloWriter(Writer):
 
 
 def _values(shape: Shape, polygons_only: bool) -> _Values | str:
-    """The numbers of a row, clamped to [0, 1], or the reason the shape is degenerate."""
-    points = [(geometry.clamp01(x), geometry.clamp01(y)) for x, y in shape.outer]
-    clamped = any(
-        abs(x - cx) > _TOLERANCE or abs(y - cy) > _TOLERANCE
-        for (x, y), (cx, cy) in zip(shape.outer, points, strict=True)
-    )
+    """The numbers of a row, clamped to [0, 1], or the reason the shape is degenerate.
+
+    Written for speed (the hot loop of a YOLO export): clamping is decided from the extremes, and a
+    rectangle is built from its clamped extremes (clamping is monotonic, so they are the extremes of
+    the clamped points)."""
+    outer = shape.outer
+    xs = [x for x, _ in outer]
+    ys = [y for _, y in outer]
+    lo_x, hi_x, lo_y, hi_y = min(xs), max(xs), min(ys), max(ys)
+    # |v − clamp(v)| > tolerance for some vertex; hi − 1.0 is exact near 1 (Sterbenz)
+    clamped = -lo_x > _TOLERANCE or -lo_y > _TOLERANCE or hi_x - 1.0 > _TOLERANCE or hi_y - 1.0 > _TOLERANCE
+    clamp = geometry.clamp01
     if shape.tool == Tool.RECTANGLE:
-        x0, y0, x1, y1 = geometry.bounds(points)
+        x0, y0, x1, y1 = clamp(lo_x), clamp(lo_y), clamp(hi_x), clamp(hi_y)
         if x1 - x0 < _TOLERANCE or y1 - y0 < _TOLERANCE:
             return "zero-size box (after clamping to the image)"
         if polygons_only:
             return _Values([x0, y0, x1, y0, x1, y1, x0, y1], clamped)
         return _Values([(x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0], clamped)
-    if len(points) < 3:
+    if len(outer) < 3:
         return "polygon with fewer than 3 vertices"
+    inside = lo_x >= 0.0 and lo_y >= 0.0 and hi_x <= 1.0 and hi_y <= 1.0
+    points = outer if inside else [(clamp(x), clamp(y)) for x, y in outer]
     if geometry.polygon_area(points) < _TOLERANCE**2:
         return "polygon with zero area (after clamping to the image)"
     return _Values([value for point in points for value in point], clamped)
+
+
+_FORMAT = f"{{:.{_PRECISION}f}}".format
+
+
+def _row_text(values: list[float]) -> str:
+    """``0.500000 0.250000 …``: 6 decimals, -0.0 written as 0.000000."""
+    return " ".join([_FORMAT(value + 0.0) for value in values])
 
 
 def pairable(stem: str) -> str:

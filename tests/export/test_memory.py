@@ -1,0 +1,101 @@
+"""Exports stream: the memory an export needs does not grow with the project.
+
+Two projects of the same shape, one 5 times larger than the other, are exported with the page size
+set to 50 assets (so both span many pages), after a warm-up export (imports, caches). The Python
+heap's peak (tracemalloc) may grow by less than 400 bytes per extra asset: what an export keeps
+per asset is the 64-bit digest of each file name it wrote (to refuse duplicates and allocate
+unique names), about 80 bytes per name. An exporter that held the parsed labels would need over
+5 KB per asset. Speed is measured by benchmarks/export_bench.py.
+"""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+import labelport
+from labelport.export import source
+from tests.factories import box, image_interface
+
+SMALL, LARGE = 500, 2500
+FORMATS = [
+    ("kili", "split", False),
+    ("kili", "split", True),
+    ("coco", "split", False),
+    ("yolo_v8", "split", False),
+    ("pascal_voc", "merged", False),
+]
+
+
+def _response(index: int) -> dict:
+    step = (index % 7) / 10
+    boxes = [
+        box("OBJECT_A" if k % 2 else "OBJECT_B", 0.05 + step, 0.1, 0.2 + step, 0.3 + 0.05 * k, f"b{k}")
+        for k in range(6)
+    ]
+    region = {
+        "categories": [{"name": "ROAD"}],
+        "mid": "p1",
+        "type": "polygon",
+        "boundingPoly": [{"normalizedVertices": [{"x": 0.5, "y": 0.5}, {"x": 0.9, "y": 0.55}, {"x": 0.7, "y": 0.95}]}],
+    }
+    return {"JOB_0": {"annotations": boxes}, "POLY": {"annotations": [region]}}
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[int, str]]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('memory') / 'store.db'}"
+    ids = {}
+    with labelport.Client(url, user_email="memory@example.com", disable_tqdm=True) as client:
+        for size in (SMALL, LARGE):
+            project_id = client.create_project(f"{size} assets", "IMAGE", image_interface())["id"]
+            external_ids = [f"image_{size}_{n:05d}.jpg" for n in range(size)]
+            client.append_many_to_dataset(
+                project_id,
+                content_array=[f"https://images.example.com/{e}" for e in external_ids],
+                external_id_array=external_ids,
+                json_metadata_array=[{"source": "memory test", "index": n} for n in range(size)],
+            )
+            client.update_properties_in_assets(
+                external_ids=external_ids,
+                project_id=project_id,
+                resolution_array=[{"width": 640, "height": 480}] * size,
+            )
+            client.append_labels(
+                project_id=project_id,
+                asset_external_id_array=external_ids,
+                json_response_array=[_response(n) for n in range(size)],
+            )
+            ids[size] = project_id
+    return url, ids
+
+
+def _peak_bytes(url: str, project_id: str, target: Path, fmt: str, layout: str, single_file: bool) -> int:
+    with labelport.Client(url, user_email="memory@example.com", disable_tqdm=True) as client:
+        gc.collect()
+        tracemalloc.start()
+        try:
+            report = client.export_labels(
+                project_id, target, fmt, layout=layout, single_file=single_file, with_assets=False
+            )
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert report.assets_exported == report.assets_matched and not report.skipped
+    return peak
+
+
+@pytest.mark.parametrize(("fmt", "layout", "single_file"), FORMATS)
+def test_export_memory_does_not_grow_with_the_project(projects, tmp_path, monkeypatch, fmt, layout, single_file):
+    url, ids = projects
+    monkeypatch.setattr(source, "PAGE_SIZE", 50)
+    _peak_bytes(url, ids[SMALL], tmp_path / "warm-up.zip", fmt, layout, single_file)
+    small = _peak_bytes(url, ids[SMALL], tmp_path / "small.zip", fmt, layout, single_file)
+    large = _peak_bytes(url, ids[LARGE], tmp_path / "large.zip", fmt, layout, single_file)
+    per_asset = (large - small) / (LARGE - SMALL)
+    assert per_asset < 400, (
+        f"{fmt}: peak {large / 1e6:.2f} MB for {LARGE} assets, {small / 1e6:.2f} MB for {SMALL}: {per_asset:.0f} B/asset"
+    )
