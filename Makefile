@@ -1,0 +1,20 @@
+PYTHON ?= .venv/bin/python
+
+.PHONY: test bench bench-quick
+
+# The README's test command.
+test:
+	$(PYTHON) -m pytest -q
+
+# Every benchmark at full size (about half an hour on 2 cores); results go in benchmarks/RESULTS.md.
+bench:
+	$(PYTHON) benchmarks/export_bench.py
+	$(PYTHON) benchmarks/ingest.py
+	$(PYTHON) benchmarks/quality.py
+	$(PYTHON) benchmarks/import.py
+
+bench-quick:
+	$(PYTHON) benchmarks/export_bench.py --quick
+	$(PYTHON) benchmarks/ingest.py --quick
+	$(PYTHON) benchmarks/quality.py --quick
+	$(PYTHON) benchmarks/import.py --quick
