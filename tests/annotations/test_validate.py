@@ -3,7 +3,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from labelport.annotations import validate
 from labelport.annotations.validate import validate_response
 from labelport.errors import JsonResponseError
 from labelport.ontology import Ontology
@@ -306,3 +309,69 @@ def test_kili_fixture_labels_are_valid(kili_fixture):
         for asset in assets:
             summary = validate_response(asset["latestLabel"]["jsonResponse"], ontology, "IMAGE", asset["externalId"])
             assert summary.number_of_annotations > 0
+
+
+# -- the fast paths accept exactly what the general checks accept --------------------------------
+
+_value = st.one_of(
+    st.integers(min_value=0, max_value=4).map(lambda i: i / 4),
+    st.sampled_from([1, 0, True, -0.5, 1.2, float("nan"), float("inf"), "0.5", None]),
+)
+
+
+@st.composite
+def rectangle_like(draw):
+    """Mostly valid rectangles, with one part at a time made unusual or wrong."""
+    x0, x1 = sorted((draw(st.floats(0, 1)), draw(st.floats(0, 1))))
+    y0, y1 = sorted((draw(st.floats(0, 1)), draw(st.floats(0, 1))))
+    vertices = [{"x": x0, "y": y1}, {"x": x0, "y": y0}, {"x": x1, "y": y0}, {"x": x1, "y": y1}]
+    ann = {
+        "mid": "m",
+        "type": "rectangle",
+        "categories": [{"name": "OBJECT_A"}],
+        "boundingPoly": [{"normalizedVertices": vertices}],
+    }
+    change = draw(
+        st.sampled_from(["none", "coordinate", "edge", "category", "mid", "children", "type", "order", "extra"])
+    )
+    if change == "coordinate":
+        vertices[draw(st.integers(0, 3))][draw(st.sampled_from("xy"))] = draw(_value)
+    elif change == "edge":  # a whole edge moves: both vertices that hold it
+        first, axis = draw(st.sampled_from([(0, "x"), (1, "y"), (2, "x"), (3, "y")]))
+        vertices[first][axis] = vertices[(first + 1) % 4][axis] = draw(_value)
+    elif change == "category":
+        ann["categories"] = draw(
+            st.sampled_from(
+                [[{"name": "NOPE"}], [], [{"name": "OBJECT_A", "confidence": 90}], [{"name": "OBJECT_A"}] * 2]
+            )
+        )
+    elif change == "mid":
+        ann["mid"] = draw(st.sampled_from([7, "", None, True, 1.5]))
+    elif change == "children":
+        ann["children"] = draw(st.sampled_from([{}, {"COLOR": {"categories": [{"name": "RED"}]}}, []]))
+    elif change == "type":
+        ann["type"] = draw(st.sampled_from(["polygon", "point", "RECTANGLE"]))
+    elif change == "order":
+        vertices.reverse()
+    elif change == "extra":
+        ann["score"] = 0.5
+    return ann
+
+
+def _outcome(response):
+    try:
+        summary = validate_response(response, ONTOLOGY, "IMAGE", "car_1", boxes=True)
+    except Exception as error:  # the same error type and message either way
+        return type(error).__name__, str(error)
+    return summary.number_of_annotations, dict(summary.category_counts)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(rectangle_like(), max_size=4))
+def test_rectangle_fast_path_accepts_and_counts_as_the_general_checks(annotations):
+    response = {"JOB_0": {"annotations": annotations}}
+    fast = _outcome(response)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(validate._Validator, "plain_rectangles", lambda self, job, anns: None)
+        general = _outcome(response)
+    assert fast == general

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from labelport.ontology import Ontology
 from labelport.quality import agreement
+from labelport.quality.agreement import BoxList, Comparer
 from labelport.quality.geometry import edit_similarity
 from tests.factories import box, boxes, image_interface
 
@@ -319,3 +320,30 @@ def test_degenerate_shapes_agree_with_themselves_only():
     flat = boxes(box("OBJECT_A", 0.2, 0.5, 0.6, 0.5))
     assert agree(flat, flat) == 1.0
     assert agree(flat, boxes(box("OBJECT_A", 0.2, 0.4, 0.6, 0.4))) == 0.0
+
+
+# Coordinates on a coarse grid, so that boxes often coincide, touch, nest or have no area: the
+# cases where the plain-box path of the comparer could part from the general one.
+grid = st.integers(min_value=0, max_value=6).map(lambda i: i / 6)
+
+
+@st.composite
+def plain_box(draw):
+    x0, x1 = sorted((draw(grid), draw(grid)))
+    y0, y1 = sorted((draw(grid), draw(grid)))
+    return box(draw(st.sampled_from(["OBJECT_A", "OBJECT_B"])), x0, y0, x1, y1, draw(st.text(min_size=1, max_size=2)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(plain_box(), max_size=7), st.lists(plain_box(), max_size=7))
+def test_plain_box_path_equals_the_general_shape_path(a, b):
+    comparer = Comparer(ONTOLOGY, "IMAGE")
+    job = ONTOLOGY.jobs["JOB_0"]
+    fast_a, fast_b = comparer._shapes(job, {"annotations": a}), comparer._shapes(job, {"annotations": b})
+    assert isinstance(fast_a, BoxList) and isinstance(fast_b, BoxList)
+    mids_fast: dict[str, str] = {}
+    mids_general: dict[str, str] = {}
+    fast = comparer._boxes(fast_a, fast_b, mids_fast)
+    general = comparer._objects(job, fast_a.shapes, fast_b.shapes, mids_general)
+    assert fast == general  # the same floats, not merely close
+    assert mids_fast == mids_general

@@ -24,6 +24,11 @@ COORDINATE_TOLERANCE = 0.01
 _ROTATIONS = (0, 90, 180, 270)
 _NORMALIZED = ((-COORDINATE_TOLERANCE, 1 + COORDINATE_TOLERANCE), (-COORDINATE_TOLERANCE, 1 + COORDINATE_TOLERANCE))
 _NUMBERS = (float, int)
+_RECTANGLE = str(Tool.RECTANGLE)  # a plain str: comparing with an enum member costs an attribute lookup
+
+
+#: A root object job's plain boxes, in order: (category, x0, y0, x1, y1, area) of each, and their mids.
+PlainBoxes = tuple[list[tuple[str, float, float, float, float, float]], list[Any]]
 
 
 @dataclass
@@ -32,6 +37,10 @@ class ResponseSummary:
 
     number_of_annotations: int = 0
     category_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: Asked for with ``boxes=True``: each root object job whose annotations are all plain boxes
+    #: (rectangles drawn with Kili's four corners, one category, no children). Comparing labels
+    #: needs exactly this, and validation has it in hand: the label is not parsed twice.
+    boxes: dict[str, PlainBoxes] = field(default_factory=dict)
 
 
 class _Validator:
@@ -41,6 +50,7 @@ class _Validator:
         self.asset = asset
         self.summary = ResponseSummary()
         self.ranges = _NORMALIZED
+        self.collect_boxes = False
         self.mids: set[str] = set()
         self.relation_ends: list[tuple[str, str, str]] = []
         # For video, an object that lives on several frames is one object: count it by mid.
@@ -65,7 +75,7 @@ class _Validator:
                     raise self.fail(None, None, f"frame {frame} must be a JSON object keyed by job name.")
                 self.jobs(payload, frame)
         else:
-            self.jobs(response, None)
+            self.jobs(response, None, top=True)
         for job, mid, side in self.relation_ends:
             if mid not in self.mids:
                 raise self.fail(
@@ -75,7 +85,7 @@ class _Validator:
                 )
         return self.summary
 
-    def jobs(self, payload: dict[str, Any], frame: str | None) -> None:
+    def jobs(self, payload: dict[str, Any], frame: str | None, *, top: bool = False) -> None:
         for name, value in payload.items():
             if name in SPECIAL_RESPONSE_KEYS:
                 if name == "ROTATION_JOB":
@@ -86,14 +96,14 @@ class _Validator:
                 valid = ", ".join(self.ontology.jobs)
                 where = f" (frame {frame})" if frame is not None else ""
                 raise self.fail(name, None, f"this job is not in the ontology{where}; jobs are: {valid}.")
-            self.job(job, value, frame)
+            self.job(job, value, frame, top=top)
 
     def rotation(self, value: object) -> None:
         rotation = value.get("rotation") if isinstance(value, dict) else None
         if rotation not in _ROTATIONS:
             raise self.fail("ROTATION_JOB", None, f"'rotation' must be one of {_ROTATIONS}, got {value!r}.")
 
-    def job(self, job: Job, value: object, frame: str | None) -> None:
+    def job(self, job: Job, value: object, frame: str | None, *, top: bool = False) -> None:
         if not isinstance(value, dict):
             raise self.fail(job.name, None, "the job's answer must be a JSON object.")
         task = job.ml_task
@@ -106,11 +116,16 @@ class _Validator:
             if text:
                 self.summary.number_of_annotations += 1
         else:
-            self.annotations(job, value, frame)
+            self.annotations(job, value, frame, top=top)
 
     # -- classification ---------------------------------------------------------------------------
     def classification(self, job: Job, value: dict[str, Any], frame: str | None) -> None:
         categories = value.get("categories")
+        one = type(categories) is list and len(categories) == 1
+        if one and frame is None and self.plain_category(job, categories[0]):
+            self.summary.number_of_annotations += 1
+            self.summary.category_counts[(job.name, categories[0]["name"])] += 1
+            return
         if not isinstance(categories, list):
             raise self.fail(job.name, None, "a classification answer needs a 'categories' list.")
         names = [self.category_entry(job, entry) for entry in categories]
@@ -159,34 +174,118 @@ class _Validator:
             self.job(child, child_value, frame)
 
     # -- objects ----------------------------------------------------------------------------------
-    def annotations(self, job: Job, value: dict[str, Any], frame: str | None) -> None:
+    def annotations(self, job: Job, value: dict[str, Any], frame: str | None, *, top: bool = False) -> None:
         annotations = value.get("annotations")
         if annotations is None:
             return
         if not isinstance(annotations, list):
             raise self.fail(job.name, None, "'annotations' must be a list.")
+        if frame is None and job.is_object_job and _RECTANGLE in job.tools:
+            boxes = self.plain_rectangles(job, annotations)
+            if boxes is not None:
+                if top and self.collect_boxes and not job.is_child:
+                    self.summary.boxes[job.name] = boxes
+                return
         for ann in annotations:
-            if not isinstance(ann, dict):
-                raise self.fail(job.name, None, f"every annotation must be a JSON object, got {ann!r}.")
-            categories = ann.get("categories")
-            if not isinstance(categories, list) or not categories:
-                raise self.fail(job.name, None, "every annotation needs a non-empty 'categories' list.")
-            names = [self.category_entry(job, entry) for entry in categories]
-            where = names[0]
+            self.annotation(job, ann, frame)
+
+    def annotation(self, job: Job, ann: object, frame: str | None) -> None:
+        """Check one annotation of an object job and count it."""
+        if not isinstance(ann, dict):
+            raise self.fail(job.name, None, f"every annotation must be a JSON object, got {ann!r}.")
+        categories = ann.get("categories")
+        if not isinstance(categories, list) or not categories:
+            raise self.fail(job.name, None, "every annotation needs a non-empty 'categories' list.")
+        names = [self.category_entry(job, entry) for entry in categories]
+        where = names[0]
+        mid = ann.get("mid")
+        if mid is not None:
+            # Kili writes string mids; some of its own data holds integers, accepted as they are.
+            if not (isinstance(mid, str) and mid) and not _is_int(mid):
+                raise self.fail(job.name, where, f"'mid' must be a non-empty string, got {mid!r}.")
+            self.mids.add(mid)
+        self.annotation_shape(job, where, ann)
+        identity = (job.name, mid or f"#{id(ann)}", "object")
+        if frame is None or identity not in self.seen_objects:
+            self.seen_objects.add(identity)
+            self.summary.number_of_annotations += 1
+            for name in names:
+                self.summary.category_counts[(job.name, name)] += 1
+        self.children(job, where, ann.get("children"), frame)
+
+    # -- fast paths -------------------------------------------------------------------------------
+    # The common answers, checked in one pass. They accept only what the general checks accept and
+    # record the same counts; anything else (invalid or unusual) is declined (False, None) with
+    # nothing recorded, and goes through the general checks, which name the fault.
+
+    def plain_category(self, job: Job, entry: object) -> bool:
+        """A category of the job, without children; its confidence, if any, a number."""
+        if type(entry) is not dict:
+            return False
+        name = entry.get("name")
+        return type(name) is str and name in job.categories and (len(entry) == 1 or _plain_extras(entry))
+
+    def plain_rectangles(self, job: Job, annotations: list[Any]) -> PlainBoxes | None:
+        """Annotations that are all plain boxes: rectangles with one category, no children, and one
+        ring of four vertices in range in Kili's corner order (bottom-left, top-left, top-right,
+        bottom-right). Validated and counted (outside video frames); returns them as ``PlainBoxes``.
+        One annotation of another form declines the whole list."""
+        job_categories = job.categories
+        (x_low, x_high), (y_low, y_high) = self.ranges
+        rows: list[tuple[str, float, float, float, float, float]] = []
+        mids: list[Any] = []
+        for ann in annotations:
+            if type(ann) is not dict or ann.get("type") != _RECTANGLE:
+                return None
+            chosen = ann.get("categories")
+            if type(chosen) is not list or len(chosen) != 1 or type(entry := chosen[0]) is not dict:
+                return None
+            name = entry.get("name")
+            if type(name) is not str or name not in job_categories or (len(entry) != 1 and not _plain_extras(entry)):
+                return None
             mid = ann.get("mid")
-            if mid is not None:
-                # Kili writes string mids; some of its own data holds integers, accepted as they are.
-                if not (isinstance(mid, str) and mid) and not _is_int(mid):
-                    raise self.fail(job.name, where, f"'mid' must be a non-empty string, got {mid!r}.")
-                self.mids.add(mid)
-            self.annotation_shape(job, where, ann)
-            identity = (job.name, mid or f"#{id(ann)}", "object")
-            if frame is None or identity not in self.seen_objects:
-                self.seen_objects.add(identity)
-                self.summary.number_of_annotations += 1
-                for name in names:
-                    self.summary.category_counts[(job.name, name)] += 1
-            self.children(job, where, ann.get("children"), frame)
+            if mid is not None and not ((type(mid) is str and mid) or type(mid) is int):
+                return None
+            children = ann.get("children")
+            if children is not None and (type(children) is not dict or children):
+                return None
+            polys = ann.get("boundingPoly")
+            if type(polys) is not list or len(polys) != 1 or type(poly := polys[0]) is not dict:
+                return None
+            vertices = poly.get("normalizedVertices")
+            if type(vertices) is not list or len(vertices) != 4:
+                return None
+            a, b, c, d = vertices
+            if type(a) is not dict or type(b) is not dict or type(c) is not dict or type(d) is not dict:
+                return None
+            try:
+                x0, y1, x1, y0 = a["x"], a["y"], c["x"], c["y"]
+                corners = (x0, y1, x1, y0, b["x"], b["y"], d["x"], d["y"])
+            except KeyError:
+                return None
+            floats = float is type(x0) is type(y1) is type(x1) is type(y0)
+            floats = floats and float is type(corners[4]) is type(corners[5]) is type(corners[6]) is type(corners[7])
+            if not floats and not all(type(value) in _NUMBERS for value in corners):  # exact types: not bool
+                return None
+            if corners[4] != x0 or corners[5] != y0 or corners[6] != x1 or corners[7] != y1:  # NaN fails here
+                return None
+            # The other four coordinates repeat these: one range test each (infinities fail it).
+            if not (
+                x_low <= x0 <= x_high and x_low <= x1 <= x_high and y_low <= y0 <= y_high and y_low <= y1 <= y_high
+            ):
+                return None
+            if x0 > x1:
+                x0, x1 = x1, x0
+            if y0 > y1:
+                y0, y1 = y1, y0
+            rows.append((name, x0, y0, x1, y1, (x1 - x0) * (y1 - y0)))
+            mids.append(mid)
+        counts = self.summary.category_counts
+        for row in rows:
+            counts[(job.name, row[0])] = counts.get((job.name, row[0]), 0) + 1
+        self.summary.number_of_annotations += len(rows)
+        self.mids.update(mid for mid in mids if mid is not None)
+        return rows, mids
 
     def annotation_shape(self, job: Job, category: str, ann: dict[str, Any]) -> None:
         task = job.ml_task
@@ -341,6 +440,14 @@ class _Validator:
         return f"{what}: {axis}={value} is not a {name}; geographic coordinates are (longitude, latitude) in degrees."
 
 
+def _plain_extras(entry: dict[str, Any]) -> bool:
+    """A category entry's other keys: a confidence, if any, a number; children, if any, empty."""
+    confidence, children = entry.get("confidence"), entry.get("children")
+    return (confidence is None or type(confidence) in _NUMBERS) and (
+        children is None or (type(children) is dict and not children)
+    )
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -350,15 +457,23 @@ def _is_int(value: object) -> bool:
 
 
 def validate_response(
-    response: object, ontology: Ontology, input_type: str, asset_external_id: str, *, geographic: bool = False
+    response: object,
+    ontology: Ontology,
+    input_type: str,
+    asset_external_id: str,
+    *,
+    geographic: bool = False,
+    boxes: bool = False,
 ) -> ResponseSummary:
     """Check ``response`` against ``ontology`` and return what it holds.
 
     ``geographic``: the coordinates are longitudes and latitudes (GEOSPATIAL projects, and
     georeferenced images), so they are not held to 0..1: longitude in [-180, 180], latitude in
-    [-90, 90]. Raises :class:`~labelport.errors.JsonResponseError` naming the asset, job and category.
+    [-90, 90]. ``boxes``: also collect the plain boxes of root object jobs (``ResponseSummary.boxes``).
+    Raises :class:`~labelport.errors.JsonResponseError` naming the asset, job and category.
     """
     validator = _Validator(ontology, input_type, asset_external_id)
+    validator.collect_boxes = boxes
     if geographic or input_type == InputType.GEOSPATIAL:
         validator.ranges = ((-180.0, 180.0), (-90.0, 90.0))
     return validator.response(response)

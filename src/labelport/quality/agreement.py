@@ -33,6 +33,10 @@ from labelport.quality.matching import best_matching
 _AREA_TOOLS = frozenset({"rectangle", "polygon", "semantic"})
 _LINE_TOOLS = frozenset({"polyline", "vector"})
 _RELATION_TASKS = frozenset({MLTask.NAMED_ENTITIES_RELATION, MLTask.OBJECT_RELATION})
+# Plain strings for the hot paths: comparing with an enum member first looks the member up (slow).
+_CLASSIFICATION, _TRANSCRIPTION = MLTask.CLASSIFICATION.value, MLTask.TRANSCRIPTION.value
+_NOT_OBJECTS = frozenset({_CLASSIFICATION, _TRANSCRIPTION})
+_PLAIN_OBJECTS = frozenset({MLTask.OBJECT_DETECTION.value, MLTask.POSE_ESTIMATION.value})
 _FINAL_TIE = 1e-7  # tie-breakers added to a pair's weight for matching (see Comparer._objects)
 _COUNT_TIE = 1e-9
 
@@ -185,7 +189,76 @@ class ShapeList(list[Shape]):
         return self._buckets
 
 
-_ANSWERS = (dict, ShapeList)
+#: One plain box: category, x0, y0, x1, y1 and area (as validation collects them: ``PlainBoxes``).
+BoxRow = tuple[str, float, float, float, float, float]
+
+
+class BoxList:
+    """The prepared annotations of one object job of a label when every one is a plain box: a
+    rectangle drawn with Kili's four corners, without child jobs (the common case, kept compact: a
+    list of tuples instead of objects per shape). ``shapes`` gives the same annotations as a
+    :class:`ShapeList` for comparisons with other kinds of shapes."""
+
+    __slots__ = ("_buckets", "_shapes", "mids", "rows")
+
+    def __init__(self, rows: list[BoxRow], mids: list[Any]) -> None:
+        self.rows = rows
+        self.mids = mids
+        self._buckets: dict[str, list[tuple[int, float, float, float, float, float]]] | None = None
+        self._shapes: ShapeList | None = None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def buckets(self) -> dict[str, list[tuple[int, float, float, float, float, float]]]:
+        """By category: (index, x0, y0, x1, y1, area) of each box, in order."""
+        if self._buckets is None:
+            buckets: dict[str, list[tuple[int, float, float, float, float, float]]] = {}
+            for index, (category, x0, y0, x1, y1, area) in enumerate(self.rows):
+                buckets.setdefault(category, []).append((index, x0, y0, x1, y1, area))
+            self._buckets = buckets
+        return self._buckets
+
+    @property
+    def shapes(self) -> ShapeList:
+        if self._shapes is None:
+            self._shapes = ShapeList(
+                Shape(category, "area", mid, geometry.Area((x0, y0, x1, y1), None, True), {})
+                for (category, x0, y0, x1, y1, _area), mid in zip(self.rows, self.mids, strict=True)
+            )
+        return self._shapes
+
+
+def _box_list(annotations: list[Any]) -> BoxList | None:
+    """The annotations as a :class:`BoxList`, or None when one of them is not a plain box."""
+    rows: list[BoxRow] = []
+    mids: list[Any] = []
+    for ann in annotations:
+        if type(ann) is not dict or ann.get("type") != "rectangle":
+            return None
+        children = ann.get("children")
+        chosen = ann.get("categories")
+        polys = ann.get("boundingPoly")
+        if children or not chosen or type(polys) is not list or len(polys) != 1 or type(polys[0]) is not dict:
+            return None
+        vertices = polys[0].get("normalizedVertices")
+        if type(vertices) is not list or len(vertices) != 4:
+            return None
+        a, b, c, d = vertices
+        x0, y1, x1, y0 = a["x"], a["y"], c["x"], c["y"]
+        if b["x"] != x0 or d["x"] != x1 or b["y"] != y0 or d["y"] != y1:
+            return None
+        if x0 > x1:
+            x0, x1 = x1, x0
+        if y0 > y1:
+            y0, y1 = y1, y0
+        rows.append((chosen[0].get("name"), x0, y0, x1, y1, (x1 - x0) * (y1 - y0)))
+        mids.append(ann.get("mid"))
+    return BoxList(rows, mids)
+
+
+_ANSWERS = (dict, ShapeList, BoxList)
 
 
 class Prepared(dict[str, Any]):
@@ -206,15 +279,19 @@ class Comparer:
         #: Names this ontology and input type: prepared labels depend on both.
         self.fingerprint = hashlib.sha256(interface).hexdigest()
 
-    def prepare(self, response: Mapping[str, Any]) -> Prepared:
-        """The response with its object jobs' shapes built (per frame for a video)."""
+    def prepare(
+        self, response: Mapping[str, Any], boxes: Mapping[str, tuple[list[BoxRow], list[Any]]] | None = None
+    ) -> Prepared:
+        """The response with its object jobs' shapes built (per frame for a video). ``boxes``: the
+        plain boxes validation collected (``ResponseSummary.boxes``), taken as they are."""
         if self.is_video and _is_frames(response):
             return Prepared({frame: self.prepare(value or {}) for frame, value in response.items()})
         prepared = Prepared(response)
         for job in self.root_jobs:
             value = response.get(job.name)
-            if isinstance(value, dict) and job.ml_task not in (MLTask.CLASSIFICATION, MLTask.TRANSCRIPTION):
-                prepared[job.name] = self._shapes(job, value)
+            if isinstance(value, dict) and job.ml_task not in _NOT_OBJECTS:
+                known = boxes.get(job.name) if boxes else None
+                prepared[job.name] = BoxList(*known) if known is not None else self._shapes(job, value)
         return prepared
 
     def agreement(self, a: Mapping[str, Any], b: Mapping[str, Any]) -> float | None:
@@ -244,9 +321,9 @@ class Comparer:
     def _job(self, job: Job, a: Any, b: Any, mids: dict[str, str]) -> tuple[float, float] | None:
         a = a if isinstance(a, _ANSWERS) else {}
         b = b if isinstance(b, _ANSWERS) else {}
-        if job.ml_task == MLTask.CLASSIFICATION:
+        if job.ml_task == _CLASSIFICATION:
             return self._classification(job, a, b, mids)
-        if job.ml_task == MLTask.TRANSCRIPTION:
+        if job.ml_task == _TRANSCRIPTION:
             text_a, text_b = str(a.get("text") or ""), str(b.get("text") or "")
             if not text_a.strip() and not text_b.strip():
                 return None
@@ -256,8 +333,15 @@ class Comparer:
     def _classification(
         self, job: Job, a: Mapping[str, Any], b: Mapping[str, Any], mids: dict[str, str]
     ) -> tuple[float, float] | None:
-        chosen_a = {c.get("name"): c for c in a.get("categories") or []}
-        chosen_b = {c.get("name"): c for c in b.get("categories") or []}
+        listed_a = a.get("categories") or []
+        listed_b = b.get("categories") or []
+        if len(listed_a) == 1 and len(listed_b) == 1:  # the common case: one category each, no children
+            first, second = listed_a[0], listed_b[0]
+            plain = type(first) is dict and type(second) is dict
+            if plain and not first.get("children") and not second.get("children"):
+                return (1.0 if first.get("name") == second.get("name") else 0.0), 1.0
+        chosen_a = {c.get("name"): c for c in listed_a}
+        chosen_b = {c.get("name"): c for c in listed_b}
         if not chosen_a and not chosen_b:
             return None
         shared = chosen_a.keys() & chosen_b.keys()
@@ -284,8 +368,14 @@ class Comparer:
         return scores
 
     def _objects(self, job: Job, a: Any, b: Any, mids: dict[str, str]) -> tuple[float, float] | None:
-        shapes_a = a if isinstance(a, ShapeList) else self._shapes(job, a)
-        shapes_b = b if isinstance(b, ShapeList) else self._shapes(job, b)
+        shapes_a = a if isinstance(a, ShapeList | BoxList) else self._shapes(job, a)
+        shapes_b = b if isinstance(b, ShapeList | BoxList) else self._shapes(job, b)
+        if isinstance(shapes_a, BoxList):
+            if isinstance(shapes_b, BoxList):
+                return self._boxes(shapes_a, shapes_b, mids)
+            shapes_a = shapes_a.shapes
+        if isinstance(shapes_b, BoxList):
+            shapes_b = shapes_b.shapes
         if not shapes_a and not shapes_b:
             return None
         if job.ml_task in _RELATION_TASKS:
@@ -320,11 +410,66 @@ class Comparer:
         count = len(shapes_a) + len(shapes_b) - len(matched)
         return total / count, float(count)
 
-    def _shapes(self, job: Job, value: Mapping[str, Any]) -> ShapeList:
+    def _boxes(self, a: BoxList, b: BoxList, mids: dict[str, str]) -> tuple[float, float] | None:
+        """``_objects`` for two lists of plain boxes: the same pairs, scores, matching and sums, in the
+        same order, without building shapes; the Hungarian algorithm runs only where two boxes compete
+        for one."""
+        if not a.rows and not b.rows:
+            return None
+        buckets = b.buckets
+        scores: dict[tuple[int, int], float] = {}
+        taken: set[int] = set()
+        contested = False
+        for i, (category, ax0, ay0, ax1, ay1, area_a) in enumerate(a.rows):
+            candidates = buckets.get(category)
+            if not candidates:
+                continue
+            hits = 0
+            for j, bx0, by0, bx1, by1, area_b in candidates:
+                # _pair_scores' arithmetic, branch for branch: the same floats
+                if ax1 <= bx0 or bx1 <= ax0 or ay1 <= by0 or by1 <= ay0:  # apart: width or height ≤ 0
+                    if (ax0, ay0, ax1, ay1) != (bx0, by0, bx1, by1):
+                        continue
+                    score = 1.0  # equal boxes without area
+                else:
+                    width = (ax1 if ax1 < bx1 else bx1) - (ax0 if ax0 > bx0 else bx0)
+                    height = (ay1 if ay1 < by1 else by1) - (ay0 if ay0 > by0 else by0)
+                    inter = width * height if width > 0 and height > 0 else 0.0
+                    if inter > 0 and (union := area_a + area_b - inter) > 0:
+                        score = inter / union
+                        if not score > 0:
+                            continue
+                    elif (ax0, ay0, ax1, ay1) == (bx0, by0, bx1, by1):
+                        score = 1.0
+                    else:
+                        continue
+                scores[(i, j)] = score
+                hits += 1
+                if hits > 1 or j in taken:
+                    contested = True
+                taken.add(j)
+        # Without competition the pairs are the matching, already in (i, j) order.
+        matched = [(i, j) for i, j, _weight in best_matching(scores, tie=_COUNT_TIE)] if contested else list(scores)
+        total = 0.0
+        for pair in matched:
+            total += scores[pair]
+        if self.has_relations:
+            for i, j in matched:
+                if a.mids[i] is not None and b.mids[j] is not None:
+                    mids[a.mids[i]] = b.mids[j]
+        count = len(a.rows) + len(b.rows) - len(matched)
+        return total / count, float(count)
+
+    def _shapes(self, job: Job, value: Mapping[str, Any]) -> ShapeList | BoxList:
+        plain_objects = job.ml_task in _PLAIN_OBJECTS
+        annotations = value.get("annotations") or []
+        if plain_objects and type(annotations) is list:
+            boxes = _box_list(annotations)
+            if boxes is not None:
+                return boxes
         shapes = ShapeList()
         append = shapes.append
-        plain_objects = job.ml_task in (MLTask.OBJECT_DETECTION, MLTask.POSE_ESTIMATION)
-        for ann in value.get("annotations") or []:
+        for ann in annotations:
             if not isinstance(ann, dict):
                 continue
             if plain_objects and ann.get("type") == "rectangle":  # the hot case, inlined

@@ -15,22 +15,25 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from weakref import WeakKeyDictionary
 
 import orjson
 from sqlalchemy import Connection, Engine, select
 
+from labelport.annotations.validate import PlainBoxes
 from labelport.enums import LabelType
 from labelport.quality.agreement import Comparer, Prepared
-from labelport.services.labels import Appended
 from labelport.services.projects import ProjectInfo
 from labelport.store import schema
-from labelport.store.bulk import executemany_update
+from labelport.store.bulk import KEYS, executemany_update, select_for_keys
 from labelport.store.fields import IN_CHUNK
+
+if TYPE_CHECKING:  # the label service calls consensus_marks below: no import at run time
+    from labelport.services.labels import Appended
 
 A, L = schema.assets, schema.labels
 _MARKS = ("consensus_mark", "honeypot_mark", "inference_mark")
@@ -46,6 +49,25 @@ V = TypeVar("V")
 def _mean(values: Sequence[float | None]) -> float | None:
     present = [v for v in values if v is not None]
     return sum(present) / len(present) if present else None
+
+
+def _consensus_of(
+    pks: Sequence[int], score: Callable[[int, int], float | None]
+) -> tuple[float | None, dict[int, float | None]]:
+    """The consensus marks of an asset whose current labels are ``pks`` (by pk): the asset's (none
+    with fewer than two labels) and each label's. The one place these means are taken, so that marks
+    computed during an append equal a full recomputation to the last bit."""
+    if len(pks) == 2:  # the means below, for one pair: the pair's score, to the last bit
+        value = score(pks[0], pks[1])
+        return value, {pks[0]: value, pks[1]: value}
+    pair_scores: dict[int, list[float | None]] = {pk: [] for pk in pks}
+    for first, second in combinations(pks, 2):
+        value = score(first, second)
+        pair_scores[first].append(value)
+        pair_scores[second].append(value)
+    labels = {pk: _mean(scores) for pk, scores in pair_scores.items()}
+    asset = _mean([s for scores in pair_scores.values() for s in scores]) if len(pks) >= 2 else None
+    return asset, labels
 
 
 def _latest(rows: list[Any]) -> Any:
@@ -101,15 +123,10 @@ class _AssetMarks:
         self._honeypot_and_inference()
 
     def _consensus(self) -> None:
-        pair_scores: dict[int, list[float | None]] = {row.pk: [] for row in self.current}
-        for first, second in combinations(self.current, 2):
-            score = self.agree(first.pk, second.pk)
-            pair_scores[first.pk].append(score)
-            pair_scores[second.pk].append(score)
-        for pk, scores in pair_scores.items():
-            self.labels[pk]["consensus_mark"] = _mean(scores)
-        if len(self.current) >= 2:
-            self.values["consensus_mark"] = _mean([s for scores in pair_scores.values() for s in scores])
+        asset, labels = _consensus_of([row.pk for row in self.current], self.agree)
+        for pk, mark in labels.items():
+            self.labels[pk]["consensus_mark"] = mark
+        self.values["consensus_mark"] = asset
 
     def _honeypot_and_inference(self) -> None:
         truth = _latest(self.reviews)
@@ -132,19 +149,22 @@ def refresh_marks(
     *,
     responses: Mapping[int, Any] | None = None,
     consensus: bool = True,
+    boxes: Mapping[int, Mapping[str, PlainBoxes]] | None = None,
 ) -> None:
     """Recompute the consensus, honeypot and inference marks of these assets and of their labels.
 
     Called inside the transaction of every write that can change a mark (label appends,
     honeypot flags and ground truths, send-backs), so no query ever sees a stale mark. Only the
     rows whose marks change are written. ``responses`` holds jsonResponses the caller already has
-    (by label pk), which are then not read back; ``consensus=False`` says that no DEFAULT label
-    changed, so the consensus marks stay as stored.
+    (by label pk), which are then not read back, and ``boxes`` their plain boxes collected by
+    validation; ``consensus=False`` says that no DEFAULT label changed, so the consensus marks stay
+    as stored.
     """
     comparer = Comparer(project.ontology, project.input_type)
     pks = sorted(set(asset_pks))
+    known = _Known(responses or {}, boxes or {})
     for start in range(0, len(pks), IN_CHUNK):
-        _refresh_chunk(conn, comparer, pks[start : start + IN_CHUNK], responses or {}, consensus)
+        _refresh_chunk(conn, comparer, pks[start : start + IN_CHUNK], known, consensus)
 
 
 class Lru(Generic[K, V]):
@@ -163,11 +183,27 @@ class Lru(Generic[K, V]):
             return found
 
     def put(self, key: K, value: V) -> None:
+        self.put_many([(key, value)])
+
+    def get_many(self, keys: Sequence[K]) -> list[V | None]:
+        """``get`` of each key, under one acquisition of the lock."""
         with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            items = self._items
+            found = [items.get(key) for key in keys]
+            for key, value in zip(keys, found, strict=True):
+                if value is not None:
+                    items.move_to_end(key)
+            return found
+
+    def put_many(self, pairs: Sequence[tuple[K, V]]) -> None:
+        """``put`` of each pair, in order, under one acquisition of the lock."""
+        with self._lock:
+            items = self._items
+            for key, value in pairs:
+                items[key] = value
+                items.move_to_end(key)
+            while len(items) > self.size:
+                items.popitem(last=False)
 
 
 @dataclass
@@ -187,29 +223,82 @@ _CACHES: WeakKeyDictionary[Engine, MarkCaches] = WeakKeyDictionary()
 
 
 def prepare_soon_compared(
-    conn: Connection, project: ProjectInfo, labels: Mapping[int, str], responses: Mapping[int, Any]
+    conn: Connection,
+    project: ProjectInfo,
+    labels: Mapping[int, str],
+    responses: Mapping[int, Any],
+    boxes: Mapping[int, Mapping[str, PlainBoxes]] | None = None,
 ) -> None:
     """Remember the prepared shapes of new labels that other labelers' labels will soon be compared with
-    (``labels`` maps pk → id), saving the read and parse of their jsonResponse later."""
+    (``labels`` maps pk → id), saving the read and parse of their jsonResponse later. ``boxes``: the
+    plain boxes validation collected, by pk."""
     if not labels:
         return
     comparer = Comparer(project.ontology, project.input_type)
     cache = _caches_for(conn).prepared
+    boxes = boxes or {}
     for pk, label_id in labels.items():
-        cache.put((comparer.fingerprint, label_id), comparer.prepare(responses[pk]))
+        cache.put((comparer.fingerprint, label_id), comparer.prepare(responses[pk], boxes.get(pk)))
 
 
 def after_append(conn: Connection, project: ProjectInfo, appended: Appended, label_type: str) -> None:
-    """What every label append does next, in its transaction: refresh the marks the new labels may
-    change (consensus only for DEFAULT labels), then prepare the shapes of the ones soon compared."""
+    """What every label append does next, in its transaction: refresh the marks the append left to
+    a full recomputation (assets with a honeypot or an INFERENCE label; the label service wrote the
+    consensus marks of the others with its rows, see ``consensus_marks``), consensus only for DEFAULT
+    labels, then prepare the shapes of the labels soon compared."""
     refresh_marks(
         conn,
         project,
         appended.marks_needed,
         responses=appended.responses,
         consensus=label_type == LabelType.DEFAULT,
+        boxes=appended.boxes,
     )
-    prepare_soon_compared(conn, project, appended.soon_compared, appended.responses)
+    prepare_soon_compared(conn, project, appended.soon_compared, appended.responses, appended.boxes)
+
+
+def consensus_marks(
+    conn: Connection,
+    project: ProjectInfo,
+    groups: Mapping[int, Sequence[tuple[int, str]]],
+    responses: Mapping[int, Any],
+    boxes: Mapping[int, Mapping[str, PlainBoxes]] | None = None,
+) -> tuple[dict[int, float | None], dict[int, float | None]]:
+    """Consensus marks computed during an append, before its labels are written.
+
+    ``groups`` maps each asset to its current labels, the latest DEFAULT label of each labeler, as
+    ``(pk, id)`` sorted by pk, new labels included (their pks reserved); ``responses`` holds the
+    jsonResponses at hand by pk (the new labels'), ``boxes`` their plain boxes collected by
+    validation. Returns the marks of those labels by pk and of the
+    assets by pk: the label service writes them with its own rows, so nothing is read back. Pair
+    scores and prepared labels come from the store's caches; a stored label is read only when one of
+    its pairs has no cached score and its prepared form was evicted.
+    """
+    if not groups:
+        return {}, {}
+    comparer = Comparer(project.ontology, project.input_type)
+    fingerprint = comparer.fingerprint
+    cache = _caches_for(conn).scores
+    ids = {pk: label_id for group in groups.values() for pk, label_id in group}
+    pairs = [(first, second) for group in groups.values() for (first, _), (second, _) in combinations(group, 2)]
+    # Label ids are never reused: only a pair of two stored labels can have a cached score.
+    stored = [(first, second) for first, second in pairs if first not in responses and second not in responses]
+    found = cache.get_many([(fingerprint, ids[first], ids[second]) for first, second in stored])
+    scores: dict[tuple[int, int], float | None] = {pair: hit[0] for pair, hit in zip(stored, found, strict=True) if hit}
+    missing = [pair for pair in pairs if pair not in scores]
+    prepared = _prepared(conn, comparer, ids, {pk for pair in missing for pk in pair}, _Known(responses, boxes or {}))
+    computed = []
+    for first, second in missing:
+        value = comparer.agreement(prepared[first], prepared[second])
+        computed.append(((fingerprint, ids[first], ids[second]), (value,)))
+        scores[(first, second)] = value
+    cache.put_many(computed)
+    label_marks: dict[int, float | None] = {}
+    asset_marks: dict[int, float | None] = {}
+    for asset_pk, group in groups.items():
+        asset_marks[asset_pk], marks = _consensus_of([pk for pk, _ in group], lambda a, b: scores[(a, b)])
+        label_marks.update(marks)
+    return label_marks, asset_marks
 
 
 def _caches_for(conn: Connection) -> MarkCaches:
@@ -219,9 +308,19 @@ def _caches_for(conn: Connection) -> MarkCaches:
     return caches
 
 
-def _refresh_chunk(
-    conn: Connection, comparer: Comparer, chunk: list[int], known: Mapping[int, Any], consensus: bool
-) -> None:
+@dataclass(frozen=True)
+class _Known:
+    """What the caller already has of new labels, by pk: jsonResponses, and plain boxes from validation."""
+
+    responses: Mapping[int, Any]
+    boxes: Mapping[int, Mapping[str, PlainBoxes]]
+
+    def prepare(self, comparer: Comparer, pk: int) -> Prepared | None:
+        response = self.responses.get(pk)
+        return None if response is None else comparer.prepare(response, self.boxes.get(pk))
+
+
+def _refresh_chunk(conn: Connection, comparer: Comparer, chunk: list[int], known: _Known, consensus: bool) -> None:
     assets = conn.execute(
         select(A.c.pk, A.c.is_honeypot, A.c.latest_label_pk, *(A.c[m] for m in _MARKS)).where(A.c.pk.in_(chunk))
     ).all()
@@ -264,32 +363,35 @@ def _refresh_chunk(
 
 
 def _prepared(
-    conn: Connection, comparer: Comparer, ids: Mapping[int, str], needed: set[int], known: Mapping[int, Any]
+    conn: Connection, comparer: Comparer, ids: Mapping[int, str], needed: set[int], known: _Known
 ) -> dict[int, Prepared]:
-    """The prepared labels the computation needs: cached, given by the caller, or read from the store."""
+    """The prepared labels the computation needs: given by the caller (new labels: prepared now and
+    remembered), cached, or read from the store."""
     cache = _caches_for(conn).prepared
+    fingerprint = comparer.fingerprint
     prepared: dict[int, Prepared] = {}
-    missing = []
+    remembered: list[tuple[tuple[str, str], Prepared]] = []
+    others = []
     for pk in needed:
-        key = (comparer.fingerprint, ids[pk])
-        found = cache.get(key)
-        if found is None and pk in known:
-            found = comparer.prepare(known[pk])
-            cache.put(key, found)
+        found = known.prepare(comparer, pk)
+        if found is None:
+            others.append(pk)
+        else:
+            prepared[pk] = found
+            remembered.append(((fingerprint, ids[pk]), found))
+    missing = []
+    for pk, found in zip(others, cache.get_many([(fingerprint, ids[pk]) for pk in others]), strict=True):
         if found is None:
             missing.append(pk)
         else:
             prepared[pk] = found
     for pk, response in _load_responses(conn, sorted(missing)).items():
         prepared[pk] = comparer.prepare(response)
-        cache.put((comparer.fingerprint, ids[pk]), prepared[pk])
+        remembered.append(((fingerprint, ids[pk]), prepared[pk]))
+    cache.put_many(remembered)
     return prepared
 
 
 def _load_responses(conn: Connection, pks: list[int]) -> dict[int, Any]:
-    responses: dict[int, Any] = {}
-    for start in range(0, len(pks), IN_CHUNK):
-        query = select(L.c.pk, L.c.json_response).where(L.c.pk.in_(pks[start : start + IN_CHUNK]))
-        for pk, text in conn.execute(query):
-            responses[pk] = orjson.loads(text)
-    return responses
+    rows = select_for_keys(conn, f"SELECT pk, json_response FROM labels WHERE pk {KEYS}", pks)
+    return {pk: orjson.loads(text) for pk, text in rows}

@@ -2,7 +2,8 @@
 
 The similarity matrix of two labels is sparse (shapes of other categories or far apart score 0), so
 the pairs with a positive score are split into connected components and each component is solved
-exactly with the Hungarian algorithm; a component is usually one or two shapes.
+exactly: a pair without competition is matched as it is, one shape against several takes the best
+of them, larger components go through the Hungarian algorithm.
 """
 
 from __future__ import annotations
@@ -73,43 +74,57 @@ def best_matching(scores: Mapping[tuple[int, int], float], tie: float = 0.0) -> 
 
     ``tie`` is added to every contested pair's weight, so that among matchings of equal total the one
     with more pairs wins (and the choice does not depend on which side is which)."""
-    positive = [(pair, score) for pair, score in scores.items() if score > 0]
-    lefts: dict[int, int] = {}
-    rights: dict[int, int] = {}
-    for (i, j), _score in positive:
-        lefts[i] = lefts.get(i, 0) + 1
-        rights[j] = rights.get(j, 0) + 1
+    lefts: dict[int, list[int]] = {}  # i → its js, and j → its is, over the positive pairs
+    rights: dict[int, list[int]] = {}
+    for (i, j), score in scores.items():
+        if score > 0:
+            lefts.setdefault(i, []).append(j)
+            rights.setdefault(j, []).append(i)
     matched = []
-    contested = {}
-    for (i, j), score in positive:
-        if lefts[i] == 1 and rights[j] == 1:
-            matched.append((i, j, score))  # no other shape competes for either side
+    contested = False
+    for i, js in lefts.items():
+        if len(js) == 1 and len(rights[js[0]]) == 1:
+            matched.append((i, js[0], scores[(i, js[0])]))  # no other shape competes for either side
         else:
-            contested[(i, j)] = score
+            contested = True
     if not contested:
         return sorted(matched)
-    for left, right in _components(contested):
-        grid = [[contested[(i, j)] + tie if (i, j) in contested else 0.0 for j in right] for i in left]
+    for left, right in _components(lefts, rights):
+        if len(left) == 1 or len(right) == 1:
+            # One shape against several: the heaviest pair, the first of equals in index order, which
+            # is what the Hungarian algorithm below picks for one row (and the same floats).
+            pairs = [(i, j) for i in left for j in right]
+            best = pairs[0]
+            for pair in pairs[1:]:
+                if scores[pair] + tie > scores[best] + tie:
+                    best = pair
+            matched.append((*best, scores[best]))
+            continue
+        grid = [[scores[(i, j)] + tie if j in lefts[i] else 0.0 for j in right] for i in left]
         for r, c in hungarian_max(grid):
             if grid[r][c] > 0:
-                matched.append((left[r], right[c], contested[(left[r], right[c])]))
+                matched.append((left[r], right[c], scores[(left[r], right[c])]))
     return sorted(matched)
 
 
-def _components(pairs: Mapping[tuple[int, int], float]) -> list[tuple[list[int], list[int]]]:
-    """Connected components of the bipartite graph whose edges are ``pairs``."""
-    parent: dict[tuple[str, int], tuple[str, int]] = {}
-
-    def find(node: tuple[str, int]) -> tuple[str, int]:
-        while parent.setdefault(node, node) != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
-
-    for i, j in pairs:
-        parent[find(("a", i))] = find(("b", j))
-    groups: dict[tuple[str, int], tuple[set[int], set[int]]] = {}
-    for side, index in list(parent):
-        left, right = groups.setdefault(find((side, index)), (set(), set()))
-        (left if side == "a" else right).add(index)
-    return [(sorted(left), sorted(right)) for left, right in groups.values()]
+def _components(lefts: Mapping[int, list[int]], rights: Mapping[int, list[int]]) -> list[tuple[list[int], list[int]]]:
+    """The connected components, of two shapes or more, of the bipartite graph whose edges are
+    ``lefts`` (i → js) and ``rights`` (j → is): each as its sorted is and js."""
+    components = []
+    seen: set[int] = set()
+    for start, js in lefts.items():
+        if start in seen or (len(js) == 1 and len(rights[js[0]]) == 1):
+            continue  # done, or a pair without competition (matched directly)
+        seen.add(start)
+        left, right, stack = [start], set(), [start]
+        while stack:
+            for j in lefts[stack.pop()]:
+                if j not in right:
+                    right.add(j)
+                    for i in rights[j]:
+                        if i not in seen:
+                            seen.add(i)
+                            left.append(i)
+                            stack.append(i)
+        components.append((sorted(left), sorted(right)))
+    return components

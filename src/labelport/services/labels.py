@@ -13,36 +13,43 @@ Derived state, maintained on each write:
 "Most recent" orders by ``createdAt``, then by insertion. Because the flags are exact before each
 write, only the labels that hold a flag and the new labels can hold one after it: an append reads
 those few rows, never the asset's whole history.
+
+Quality marks: the consensus marks of assets without a honeypot or an INFERENCE label depend only
+on their current DEFAULT labels, which the flags above name. A DEFAULT append computes them
+(``quality.marks.consensus_marks``) from the responses at hand before writing, so new labels are
+inserted with their mark and the asset's mark goes with its status: nothing is read back or written
+twice. Other assets' marks are left to ``quality.after_append`` (``Appended.marks_needed``). A
+REVIEW label changes no consensus mark.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import Connection, and_, bindparam, delete, exists, false, or_, select, true, update
+from sqlalchemy import Connection, and_, bindparam, delete, false, select, true, update
 
-from labelport.annotations.validate import validate_response
+from labelport.annotations.validate import PlainBoxes, validate_response
 from labelport.enums import AssetStatus, InputType, LabelType
 from labelport.errors import ValidationError
 from labelport.geo import georeferenced
 from labelport.ids import new_ids
+from labelport.quality import marks
 from labelport.services.assets import AssetRef
 from labelport.services.projects import ProjectInfo
 from labelport.store import schema
-from labelport.store.bulk import executemany_insert, executemany_update, insert_rows
+from labelport.store.bulk import KEYS, executemany_insert, executemany_update, insert_rows, reserve_pks, select_for_keys
 from labelport.store.fields import IN_CHUNK
 from labelport.timeutil import now_ts, parse_ts
 
 A, L, LC = schema.assets, schema.labels, schema.label_categories
 _NEW = 1 << 62  # orders new labels after every stored one, as their future pks will
 _FLAGS = ("is_latest_for_user", "is_latest_default_for_user", "is_latest_review_for_user")
-_GROUP_OF_TYPE = {
-    LabelType.DEFAULT: ("is_latest_for_user", "is_latest_default_for_user"),
-    LabelType.REVIEW: ("is_latest_for_user", "is_latest_review_for_user"),
-}
+_DEFAULT, _REVIEW = LabelType.DEFAULT.value, LabelType.REVIEW.value  # plain str: no enum lookups in loops
+_SUBMITTED = frozenset({LabelType.DEFAULT, LabelType.REVIEW})  # the types that hold flags
+_COMPARED = frozenset({LabelType.DEFAULT, LabelType.REVIEW, LabelType.INFERENCE})  # the types marks compare
 
 
 @dataclass(frozen=True)
@@ -52,27 +59,52 @@ class Appended:
     ids: list[str]
     asset_pks: list[int]
     responses: dict[int, Any]
-    #: The assets whose marks the append may have changed: two or more labelers, a honeypot, or
-    #: an INFERENCE label to compare with. Others have no mark before or after.
+    #: The assets whose marks the append may have changed and did not write: for DEFAULT and REVIEW
+    #: labels, those with a honeypot or an INFERENCE label (the consensus marks of the others are
+    #: written with the labels); for INFERENCE labels, all. Others have no mark before or after.
     marks_needed: list[int]
     #: New labels (pk → id) on consensus assets still waiting for their other labelers: they will be
     #: compared soon, so their shapes are worth preparing now, while their jsonResponse is at hand.
     soon_compared: dict[int, str] = field(default_factory=dict)
+    #: The plain boxes validation collected from the new labels, by pk (see ``ResponseSummary.boxes``).
+    boxes: dict[int, dict[str, PlainBoxes]] = field(default_factory=dict)
 
 
-@dataclass
 class _Candidate:
-    asset_pk: int
-    author_pk: int
-    label_type: str
-    created_at: str
-    order: int  # pk for stored labels, _NEW + index for new ones
-    sent_back: bool
-    flags: dict[str, bool]
+    """A label that holds a flag before or after the append (stored holders and new labels)."""
 
-    @property
-    def key(self) -> tuple[str, int]:
-        return (self.created_at, self.order)
+    __slots__ = ("asset_pk", "author_pk", "consensus_mark", "created_at", "flags", "id", "label_type", "order")
+
+    def __init__(
+        self,
+        asset_pk: int,
+        author_pk: int,
+        label_type: str,
+        created_at: str,
+        order: int,  # pk for stored labels, _NEW + index for new ones
+        flags: tuple[bool, bool, bool],  # _FLAGS, as stored (all False for new labels)
+        label_id: str,
+        consensus_mark: float | None = None,  # as stored
+    ) -> None:
+        self.asset_pk = asset_pk
+        self.author_pk = author_pk
+        self.label_type = label_type
+        self.created_at = created_at
+        self.order = order
+        self.flags = flags
+        self.id = label_id
+        self.consensus_mark = consensus_mark
+
+
+def _recency(candidate: _Candidate) -> tuple[str, int]:
+    return (candidate.created_at, candidate.order)
+
+
+class _AssetState(NamedTuple):
+    status: str
+    in_consensus: bool
+    is_honeypot: bool
+    has_inference: bool
 
 
 def parse_json_response(value: Any, external_id: str) -> Any:
@@ -103,13 +135,21 @@ def append_labels(
     rows: list[dict[str, Any]] = []
     category_counts = []
     responses = []
+    boxes = []
+    compared = label_type in _COMPARED  # labels that marks compare: collect their plain boxes
     geographic = _georeferenced_assets(conn, project, refs)
     for index, (ref, response) in enumerate(zip(refs, json_responses, strict=True)):
         response = parse_json_response(response, ref.external_id)
         responses.append(response)
         summary = validate_response(
-            response, project.ontology, project.input_type, ref.external_id, geographic=ref.pk in geographic
+            response,
+            project.ontology,
+            project.input_type,
+            ref.external_id,
+            geographic=ref.pk in geographic,
+            boxes=compared,
         )
+        boxes.append(summary.boxes)
         seconds = seconds_to_label[index] if seconds_to_label is not None else None
         if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0):
             raise ValidationError(f"Asset {ref.external_id!r}: seconds_to_label must be a number ≥ 0, got {seconds!r}.")
@@ -140,8 +180,8 @@ def append_labels(
         row["id"] = label_id
     marks_needed: list[int] = asset_pks if label_type == LabelType.INFERENCE else []
     waiting: set[int] = set()
-    if label_type in _GROUP_OF_TYPE:
-        marks_needed, waiting = _derive_and_insert(conn, project, asset_pks, rows, change_status)
+    if label_type in _SUBMITTED:
+        marks_needed, waiting = _derive_and_insert(conn, project, asset_pks, rows, responses, boxes, change_status)
     else:
         insert_rows(conn, L, rows)
         if label_type == LabelType.AUTOSAVE and change_status:
@@ -154,7 +194,8 @@ def append_labels(
     executemany_insert(conn, LC, lc_rows)
     new_responses = {row["pk"]: response for row, response in zip(rows, responses, strict=True)}
     soon = {row["pk"]: row["id"] for row in rows if row["asset_pk"] in waiting}
-    return Appended(ids, asset_pks, new_responses, marks_needed, soon)
+    new_boxes = {row["pk"]: found for row, found in zip(rows, boxes, strict=True) if found}
+    return Appended(ids, asset_pks, new_responses, marks_needed, soon, new_boxes)
 
 
 def _georeferenced_assets(conn: Connection, project: ProjectInfo, refs: Sequence[AssetRef]) -> set[int]:
@@ -184,44 +225,34 @@ def _delete_model_labels(conn: Connection, asset_pks: list[int], label_type: str
         )
 
 
-def _load_state(conn: Connection, asset_pks: list[int]) -> tuple[dict[int, list[_Candidate]], dict[int, Any]]:
-    """The flag holders and the workflow fields of the assets."""
+def _load_state(
+    conn: Connection, asset_pks: list[int]
+) -> tuple[dict[int, list[_Candidate]], dict[int, _AssetState], set[int]]:
+    """The flag holders of the assets, the assets' workflow fields, and which stored holders are
+    sent back to the queue: two statements whatever the number of assets."""
     holders: dict[int, list[_Candidate]] = {pk: [] for pk in asset_pks}
-    assets: dict[int, Any] = {}
-    for start in range(0, len(asset_pks), IN_CHUNK):
-        chunk = asset_pks[start : start + IN_CHUNK]
-        query = select(
-            L.c.pk,
-            L.c.asset_pk,
-            L.c.author_pk,
-            L.c.label_type,
-            L.c.created_at,
-            L.c.is_sent_back_to_queue,
-            *(L.c[f] for f in _FLAGS),
-        ).where(L.c.asset_pk.in_(chunk), or_(*(L.c[f] == true() for f in _FLAGS)))
-        for row in conn.execute(query):
-            holders[row.asset_pk].append(
-                _Candidate(
-                    row.asset_pk,
-                    row.author_pk,
-                    row.label_type,
-                    row.created_at,
-                    row.pk,
-                    bool(row.is_sent_back_to_queue),
-                    {f: bool(getattr(row, f)) for f in _FLAGS},
-                )
-            )
-        for row in conn.execute(
-            select(
-                A.c.pk,
-                A.c.status,
-                A.c.is_used_for_consensus,
-                A.c.is_honeypot,
-                exists().where(L.c.asset_pk == A.c.pk, L.c.label_type == LabelType.INFERENCE).label("has_inference"),
-            ).where(A.c.pk.in_(chunk))
-        ):
-            assets[row.pk] = row
-    return holders, assets
+    sent_back: set[int] = set()
+    for pk, label_id, asset_pk, author_pk, label_type, created_at, back, mark, *flags in select_for_keys(
+        conn,
+        f"SELECT pk, id, asset_pk, author_pk, label_type, created_at, is_sent_back_to_queue, consensus_mark, "
+        f"{', '.join(_FLAGS)} FROM labels WHERE asset_pk {KEYS} AND ({' OR '.join(_FLAGS)})",
+        asset_pks,
+    ):
+        stored = (bool(flags[0]), bool(flags[1]), bool(flags[2]))
+        holders[asset_pk].append(_Candidate(asset_pk, author_pk, label_type, created_at, pk, stored, label_id, mark))
+        if back:
+            sent_back.add(pk)
+    assets = {
+        pk: _AssetState(status, bool(consensus), bool(honeypot), bool(inference))
+        for pk, status, consensus, honeypot, inference in select_for_keys(
+            conn,
+            "SELECT pk, status, is_used_for_consensus, is_honeypot, EXISTS (SELECT 1 FROM labels "
+            f"WHERE labels.asset_pk = assets.pk AND labels.label_type = '{LabelType.INFERENCE.value}') "
+            f"FROM assets WHERE pk {KEYS}",
+            asset_pks,
+        )
+    }
+    return holders, assets, sent_back
 
 
 def _derive_and_insert(
@@ -229,77 +260,130 @@ def _derive_and_insert(
     project: ProjectInfo,
     asset_pks: list[int],
     rows: list[dict[str, Any]],
+    responses: list[Any],
+    boxes: list[dict[str, PlainBoxes]],
     change_status: bool,
 ) -> tuple[list[int], set[int]]:
-    """Insert DEFAULT or REVIEW labels with exact flags. Return the assets whose marks may change,
-    and the consensus assets that still wait for more labelers."""
-    holders, assets = _load_state(conn, asset_pks)
+    """Insert DEFAULT or REVIEW labels with exact flags, statuses and, where the labels alone decide
+    them, consensus marks. Return the assets whose marks are left to a full recomputation (a
+    honeypot, or an INFERENCE label), and the consensus assets that still wait for more labelers."""
+    holders, assets, sent_back = _load_state(conn, asset_pks)
     new_candidates: list[_Candidate] = []
+    unflagged = (False, False, False)
     for index, row in enumerate(rows):
         candidate = _Candidate(
-            row["asset_pk"],
-            row["author_pk"],
-            row["label_type"],
-            row["created_at"],
-            _NEW + index,
-            False,
-            dict.fromkeys(_FLAGS, False),
+            row["asset_pk"], row["author_pk"], row["label_type"], row["created_at"], _NEW + index, unflagged, row["id"]
         )
         holders[row["asset_pk"]].append(candidate)
         new_candidates.append(candidate)
-    stored_changes: list[dict[str, Any]] = []
+    flag_changes: dict[int, tuple[bool, bool, bool]] = {}  # stored label pk → its new flags
     latest_of_asset: dict[int, _Candidate] = {}
-    labelers_of_asset: dict[int, int] = {}
-    raters_of_asset: dict[int, int] = {}
+    current_of_asset: dict[int, list[_Candidate]] = {}  # the latest DEFAULT label of each labeler
     for asset_pk, candidates in holders.items():
-        before = {id(c): dict(c.flags) for c in candidates}
+        # From the most recent back: the first label of an author in a group holds its flag.
+        candidates.sort(key=_recency, reverse=True)
+        submitted: set[int] = set()
+        defaults: set[int] = set()
+        reviews: set[int] = set()
+        current: list[_Candidate] = []
         for candidate in candidates:
-            candidate.flags = dict.fromkeys(_FLAGS, False)
-        best: dict[tuple[int, str], _Candidate] = {}
-        for candidate in candidates:
-            for flag in _GROUP_OF_TYPE.get(candidate.label_type, ()):
-                slot = (candidate.author_pk, flag)
-                if slot not in best or candidate.key > best[slot].key:
-                    best[slot] = candidate
-        for (_author, flag), candidate in best.items():
-            candidate.flags[flag] = True
-        submitted = [c for c in candidates if c.flags["is_latest_for_user"]]
-        if submitted:
-            latest_of_asset[asset_pk] = max(submitted, key=lambda c: c.key)
-        labelers_of_asset[asset_pk] = sum(
-            1 for c in candidates if c.flags["is_latest_default_for_user"] and not c.sent_back
-        )
-        raters_of_asset[asset_pk] = sum(1 for c in candidates if c.flags["is_latest_default_for_user"])
-        for candidate in candidates:
-            if candidate.order < _NEW and candidate.flags != before[id(candidate)]:
-                stored_changes.append({**candidate.flags, "pk": candidate.order})
+            author = candidate.author_pk
+            if candidate.label_type == _DEFAULT:
+                flags = (author not in submitted, author not in defaults, False)
+                submitted.add(author)
+                defaults.add(author)
+                if flags[1]:
+                    current.append(candidate)
+            elif candidate.label_type == _REVIEW:
+                flags = (author not in submitted, False, author not in reviews)
+                submitted.add(author)
+                reviews.add(author)
+            else:
+                flags = unflagged
+            if flags[0] and asset_pk not in latest_of_asset:  # the asset's most recent DEFAULT or REVIEW label
+                latest_of_asset[asset_pk] = candidate
+            if candidate.order < _NEW and flags != candidate.flags:
+                flag_changes[candidate.order] = flags
+            candidate.flags = flags
+        current_of_asset[asset_pk] = current
     for row, candidate in zip(rows, new_candidates, strict=True):
-        row.update(candidate.flags)
-    pks = insert_rows(conn, L, rows)
-    executemany_update(conn, L, stored_changes)
+        row.update(zip(_FLAGS, candidate.flags, strict=True))
+    pks = reserve_pks(conn, L, len(rows))
+    for row, pk in zip(rows, pks, strict=True):
+        row["pk"] = pk
+
+    def pk_of(candidate: _Candidate) -> int:
+        return pks[candidate.order - _NEW] if candidate.order >= _NEW else candidate.order
+
     label_type = rows[0]["label_type"] if rows else None
+    # Consensus marks of the assets whose marks the labels alone decide (no honeypot, no INFERENCE
+    # label): computed now, from the responses at hand, and written with the rows below. Other
+    # assets are left to after_append's full recomputation.
+    consensus: dict[int, list[tuple[int, str]]] = {}
+    if label_type == LabelType.DEFAULT:
+        for asset_pk in asset_pks:
+            current, asset = current_of_asset[asset_pk], assets[asset_pk]
+            if len(current) >= 2 and not asset.is_honeypot and not asset.has_inference:
+                consensus[asset_pk] = sorted((pk_of(c), c.id) for c in current)
+    label_marks, asset_marks = marks.consensus_marks(
+        conn,
+        project,
+        consensus,
+        {row["pk"]: response for row, response in zip(rows, responses, strict=True)},
+        {row["pk"]: found for row, found in zip(rows, boxes, strict=True) if found},
+    )
+    for row in rows:
+        row["consensus_mark"] = label_marks.get(row["pk"])
+    stored_changes: list[dict[str, Any]] = []
+    stored_mark_changes: list[dict[str, Any]] = []
+    for asset_pk in asset_pks:
+        in_consensus = asset_pk in consensus
+        for candidate in holders[asset_pk]:
+            if candidate.order >= _NEW:
+                continue
+            mark = label_marks.get(candidate.order)
+            if in_consensus and mark != candidate.consensus_mark:
+                stored_mark_changes.append(
+                    {**dict(zip(_FLAGS, candidate.flags, strict=True)), "consensus_mark": mark, "pk": candidate.order}
+                )
+            elif candidate.order in flag_changes:
+                stored_changes.append({**dict(zip(_FLAGS, candidate.flags, strict=True)), "pk": candidate.order})
+    executemany_insert(conn, L, rows)
+    executemany_update(conn, L, stored_changes)
+    executemany_update(conn, L, stored_mark_changes)
     now = now_ts()
     asset_rows = []
+    asset_mark_rows = []
     for asset_pk in asset_pks:
         asset = assets[asset_pk]
-        latest = latest_of_asset.get(asset_pk)
-        latest_pk = None if latest is None else (pks[latest.order - _NEW] if latest.order >= _NEW else latest.order)
         status = asset.status
+        latest = latest_of_asset.get(asset_pk)
         if change_status and label_type == LabelType.DEFAULT:
             if status in (AssetStatus.TODO, AssetStatus.ONGOING, AssetStatus.LABELED):
-                needed = project.min_consensus_size if asset.is_used_for_consensus else 1
-                status = AssetStatus.LABELED if labelers_of_asset[asset_pk] >= needed else AssetStatus.ONGOING
+                needed = project.min_consensus_size if asset.in_consensus else 1
+                labelers = sum(1 for c in current_of_asset[asset_pk] if c.order not in sent_back)
+                status = AssetStatus.LABELED if labelers >= needed else AssetStatus.ONGOING
         elif change_status and label_type == LabelType.REVIEW:
             status = AssetStatus.REVIEWED
-        asset_rows.append({"latest_label_pk": latest_pk, "status": status, "updated_at": now, "pk": asset_pk})
+        values = {
+            "latest_label_pk": None if latest is None else pk_of(latest),
+            "status": status,
+            "updated_at": now,
+            "pk": asset_pk,
+        }
+        if asset_pk in asset_marks:
+            asset_mark_rows.append({"consensus_mark": asset_marks[asset_pk], **values})
+        else:
+            asset_rows.append(values)
     executemany_update(conn, A, asset_rows)
-    needed = [pk for pk in asset_pks if raters_of_asset[pk] >= 2 or assets[pk].is_honeypot or assets[pk].has_inference]
+    executemany_update(conn, A, asset_mark_rows)
+    left = [pk for pk in asset_pks if assets[pk].is_honeypot or assets[pk].has_inference]
     waiting = {
         pk
         for pk in asset_pks
-        if raters_of_asset[pk] < 2 and assets[pk].is_used_for_consensus and project.min_consensus_size >= 2
+        if len(current_of_asset[pk]) < 2 and assets[pk].in_consensus and project.min_consensus_size >= 2
     }
-    return needed, waiting
+    return left, waiting
 
 
 def _set_status_where(conn: Connection, asset_pks: list[int], status: str, condition: Any) -> None:

@@ -1,16 +1,21 @@
-"""Bulk inserts whose primary keys are known before the rows are written.
+"""Bulk statements straight through the driver.
 
-Primary keys are reserved first — from the table's sequence on PostgreSQL, after the current
-maximum on SQLite, where the write transaction (``BEGIN IMMEDIATE``) excludes other writers — then
-the rows go in with a plain ``executemany``, which is several times faster than ``INSERT …
-RETURNING`` row batches and gives the keys in the order of the rows.
+Inserts whose primary keys are known before the rows are written: primary keys are reserved
+first — from the table's sequence on PostgreSQL, after the current maximum on SQLite, where the
+write transaction (``BEGIN IMMEDIATE``) excludes other writers — then the rows go in with a plain
+``executemany``, which is several times faster than ``INSERT … RETURNING`` row batches and gives
+the keys in the order of the rows. Updates by key the same way, and reads of the rows for a list of
+keys in one statement (``select_for_keys``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select, text
+import orjson
+from sqlalchemy import Connection, Row, Table, func, select, text
 
 _CHUNK = 10_000
 
@@ -49,8 +54,9 @@ def executemany_insert(conn: Connection, table: Table, rows: list[dict[str, Any]
     columns = [name for name in rows[0] if not (table.c[name].nullable and all(row[name] is None for row in rows))]
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
+    values = _values_of(columns)
     for start in range(0, len(rows), _CHUNK):
-        conn.exec_driver_sql(sql, [tuple(row[c] for c in columns) for row in rows[start : start + _CHUNK]])
+        conn.exec_driver_sql(sql, [values(row) for row in rows[start : start + _CHUNK]])
 
 
 def executemany_update(conn: Connection, table: Table, rows: list[dict[str, Any]], key: str = "pk") -> None:
@@ -63,5 +69,33 @@ def executemany_update(conn: Connection, table: Table, rows: list[dict[str, Any]
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     assignments = ", ".join(f"{name} = {marker}" for name in columns)
     sql = f"UPDATE {table.name} SET {assignments} WHERE {key} = {marker}"
+    values = _values_of([*columns, key])
     for start in range(0, len(rows), _CHUNK):
-        conn.exec_driver_sql(sql, [(*(row[c] for c in columns), row[key]) for row in rows[start : start + _CHUNK]])
+        conn.exec_driver_sql(sql, [values(row) for row in rows[start : start + _CHUNK]])
+
+
+def _values_of(columns: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A row's values for ``columns``, as a tuple (``itemgetter`` does it in C)."""
+    if len(columns) == 1:
+        (name,) = columns
+        return lambda row: (row[name],)
+    return itemgetter(*columns)
+
+
+#: Where ``select_for_keys`` puts the list of keys.
+KEYS = "{KEYS}"
+
+
+def select_for_keys(conn: Connection, sql: str, keys: Sequence[int]) -> list[Row[Any]]:
+    """The rows of ``sql`` for a list of integer keys, in one statement whatever their number: ``sql``
+    says where they go with :data:`KEYS` (``… WHERE asset_pk {KEYS}``), and the list is one
+    parameter, a JSON array read by ``json_each`` on SQLite, an array on PostgreSQL. No statement to
+    compile per call and no parameter per key (SQLAlchemy's expanding ``IN`` costs more than the
+    query on large lists). Values are the driver's (SQLite: 0/1 for booleans).
+    """
+    if not keys:
+        return []
+    if conn.dialect.name == "postgresql":
+        return list(conn.exec_driver_sql(sql.replace(KEYS, "= ANY(%s)"), (list(keys),)))
+    statement = sql.replace(KEYS, "IN (SELECT value FROM json_each(?))")
+    return list(conn.exec_driver_sql(statement, (orjson.dumps(list(keys)).decode(),)))
