@@ -201,9 +201,10 @@ def copy_to_postgres(database: Path, url: str) -> str:
 
     import labelport
     from labelport.store import schema
-    from labelport.store.engine import resolve_database_url
+    from labelport.store.engine import ensure_postgres_database, resolve_database_url
 
     base = make_url(resolve_database_url(url))
+    ensure_postgres_database(base)
     name = f"lp_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(base)
     with admin.begin() as conn:

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import labelport
-from labelport.store.engine import resolve_database_url
+from labelport.store.engine import ensure_postgres_database, resolve_database_url
 from tests import factories
 
 POSTGRES_URL = os.environ.get("LABELPORT_TEST_POSTGRES_URL")
@@ -28,18 +28,6 @@ def pytest_report_header(config: Any) -> str:
     return "labelport backends: SQLite only (set LABELPORT_TEST_POSTGRES_URL to add PostgreSQL)"
 
 
-def _ensure_database(base: Any) -> None:
-    """Create the test database on the server when it does not exist yet."""
-    maintenance = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with maintenance.connect() as conn:
-            found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": base.database}).first()
-            if found is None:
-                conn.execute(text(f'CREATE DATABASE "{base.database}"'))
-    finally:
-        maintenance.dispose()
-
-
 _ensured: list[bool] = []
 
 
@@ -47,7 +35,7 @@ def _postgres_schema_url() -> Iterator[str]:
     assert POSTGRES_URL is not None
     base = make_url(resolve_database_url(POSTGRES_URL))
     if not _ensured:
-        _ensure_database(base)
+        ensure_postgres_database(base)
         _ensured.append(True)
     name = f"lp_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base)

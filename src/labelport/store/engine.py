@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
 from labelport.errors import ValidationError
@@ -43,6 +43,21 @@ def resolve_database_url(database_url: str | None) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def ensure_postgres_database(url: str | URL) -> None:
+    """Create the PostgreSQL database that ``url`` names when the server does not have it yet
+    (connecting to the server's ``postgres`` maintenance database). Used by the test suite and the
+    benchmarks, which are pointed at a server rather than at a prepared database."""
+    base = make_url(url) if isinstance(url, str) else url
+    maintenance = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with maintenance.connect() as conn:
+            found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": base.database}).first()
+            if found is None:
+                conn.execute(text(f'CREATE DATABASE "{base.database}"'))
+    finally:
+        maintenance.dispose()
 
 
 def _sqlite_engine(url: str) -> Engine:
