@@ -73,3 +73,38 @@ def bounds(points: Sequence[Point]) -> tuple[float, float, float, float]:
 
 def clamp01(value: float) -> float:
     return 0.0 if value < 0.0 else 1.0 if value > 1.0 else value
+
+
+#: A plain box: (category, min x, min y, max x, max y), normalized, as drawn (rotation not undone).
+PlainBox = tuple[str, float, float, float, float]
+
+
+def plain_box(annotation: dict[str, Any]) -> PlainBox | None:
+    """The most common annotation, read in one pass: a rectangle with one category and one ring of
+    four vertices whose coordinates are floats. Its extremes are those :func:`bounds` gives for
+    :func:`ring` (``min`` over the same values in the same order), so a writer's quick path for it
+    computes the same numbers as its general one. None for anything else, which the general path
+    reads (and, when it is faulty, reports)."""
+    if annotation.get("type") != "rectangle":
+        return None
+    polys = annotation.get("boundingPoly")
+    categories = annotation.get("categories")
+    if type(polys) is not list or len(polys) != 1 or type(categories) is not list or len(categories) != 1:
+        return None
+    poly, category = polys[0], categories[0]
+    if type(poly) is not dict or type(category) is not dict:
+        return None
+    name = category.get("name")
+    vertices = poly.get("normalizedVertices")
+    if type(name) is not str or type(vertices) is not list or len(vertices) != 4:
+        return None
+    a, b, c, d = vertices
+    if type(a) is not dict or type(b) is not dict or type(c) is not dict or type(d) is not dict:
+        return None
+    try:
+        ax, ay, bx, by, cx, cy, dx, dy = a["x"], a["y"], b["x"], b["y"], c["x"], c["y"], d["x"], d["y"]
+    except KeyError:
+        return None
+    if not (float is type(ax) is type(bx) is type(cx) is type(dx) is type(ay) is type(by) is type(cy) is type(dy)):
+        return None
+    return name, min(ax, bx, cx, dx), min(ay, by, cy, dy), max(ax, bx, cx, dx), max(ay, by, cy, dy)

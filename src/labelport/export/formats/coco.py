@@ -221,12 +221,17 @@ def _rectangle(vertices: Any, rotation: int, size: tuple[int, int]) -> Shape:
     if not isinstance(vertices, list) or not vertices:
         return Shape(reason=ZERO_BOX)
     points = geometry.ring(vertices, rotation)
-    width, height = size
     xs = [x for x, _ in points]
     ys = [y for _, y in points]
+    return _box_shape(min(xs), min(ys), max(xs), max(ys), size)
+
+
+def _box_shape(lo_x: float, lo_y: float, hi_x: float, hi_y: float, size: tuple[int, int]) -> Shape:
+    """A rectangle from its normalized extremes, as :func:`_rectangle` writes it."""
+    width, height = size
     clamp = geometry.clamp01
-    x0, x1 = _pixel(clamp(min(xs)) * width), _pixel(clamp(max(xs)) * width)
-    y0, y1 = _pixel(clamp(min(ys)) * height), _pixel(clamp(max(ys)) * height)
+    x0, x1 = _pixel(clamp(lo_x) * width), _pixel(clamp(hi_x) * width)
+    y0, y1 = _pixel(clamp(lo_y) * height), _pixel(clamp(hi_y) * height)
     if x1 <= x0 or y1 <= y0:
         return Shape(reason=ZERO_BOX)
     box = [x0, y0, _pixel(x1 - x0), _pixel(y1 - y0)]
@@ -463,6 +468,13 @@ class CocoWriter(Writer):
         annotation: dict[str, Any],
         rotation: int,
     ) -> dict[str, Any] | None:
+        if rotation == 0:  # the quick path of the most common annotation, same numbers
+            box = geometry.plain_box(annotation)
+            category_id = None if box is None else target.categories.get((job.name, box[0]))
+            if box is not None and category_id is not None:
+                shape = _box_shape(box[1], box[2], box[3], box[4], image.size)
+                if shape.reason is None:
+                    return _annotation_record(target, image, category_id, shape)
         tool = annotation.get("type", Tool.POLYGON if annotation.get("boundingPoly") else None)
         reason = None if tool in _SHAPES else unsupported(tool or "untyped")
         category = _first_category(annotation)
@@ -479,15 +491,7 @@ class CocoWriter(Writer):
                 f"job {job.name}: regions with holes are written as uncompressed RLE masks (iscrowd 0), "
                 "since a COCO polygon cannot hold a hole"
             )
-        return {
-            "id": target.annotations[image.split].count + 1,
-            "image_id": image.record["id"],
-            "category_id": target.categories[(job.name, str(category))],
-            "segmentation": shape.segmentation,
-            "area": shape.area,
-            "bbox": shape.bbox,
-            "iscrowd": 0,
-        }
+        return _annotation_record(target, image, target.categories[(job.name, str(category))], shape)
 
     def _emit(
         self,
@@ -545,6 +549,18 @@ class CocoWriter(Writer):
         for images in self.images.values():
             images.close()
         self.ctx.extras["renamed"] = self.renamed
+
+
+def _annotation_record(target: _Target, image: _Image, category_id: int, shape: Shape) -> dict[str, Any]:
+    return {
+        "id": target.annotations[image.split].count + 1,
+        "image_id": image.record["id"],
+        "category_id": category_id,
+        "segmentation": shape.segmentation,
+        "area": shape.area,
+        "bbox": shape.bbox,
+        "iscrowd": 0,
+    }
 
 
 def _assemble(

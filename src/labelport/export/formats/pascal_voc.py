@@ -119,6 +119,10 @@ class VocWriter(Writer):
             self.ctx.report.files += 1
 
     def _objects(self, asset: ExportAsset, job: Job, annotation: dict[str, Any], rotation: int) -> list[_Object]:
+        if rotation == 0:
+            found = self._box_object(asset, job, annotation)
+            if found is not None:
+                return [found]
         tool = annotation.get("type")
         if tool not in SHAPE_TOOLS:
             reason = f"{tool!r} annotations cannot be written in Pascal VOC (rectangle, polygon and semantic only)"
@@ -149,6 +153,22 @@ class VocWriter(Writer):
                 self.clamped[job.name] += 1
         return objects
 
+    def _box_object(self, asset: ExportAsset, job: Job, annotation: dict[str, Any]) -> _Object | None:
+        """The object of a plain box of a known category (``geometry.plain_box``) at least a pixel
+        wide and high, with the numbers of the general path; None for anything else, which goes there."""
+        box = geometry.plain_box(annotation)
+        if box is None or box[0] not in job.categories:
+            return None
+        key, lo_x, lo_y, hi_x, hi_y = box
+        assert asset.resolution is not None
+        result = _whole_pixels(lo_x, lo_y, hi_x, hi_y, asset.resolution)
+        if isinstance(result, str):
+            return None
+        self.ctx.report.wrote(job.name, 1)
+        if result[1]:
+            self.clamped[job.name] += 1
+        return _Object(key, job.name, result[0])
+
     def close(self) -> None:
         for job in self.ctx.jobs:
             if self.boxed[job.name]:
@@ -168,8 +188,16 @@ def _pixel_box(shape: Shape, size: tuple[int, int]) -> tuple[tuple[int, int, int
     """The box in whole pixels (nearest edge, clamped to the image) and whether clamping changed it."""
     if shape.tool != Tool.RECTANGLE and len(shape.outer) < 3:
         return "polygon with fewer than 3 vertices"
-    width, height = size
     x0, y0, x1, y1 = geometry.bounds(shape.outer)
+    return _whole_pixels(x0, y0, x1, y1, size)
+
+
+def _whole_pixels(
+    x0: float, y0: float, x1: float, y1: float, size: tuple[int, int]
+) -> tuple[tuple[int, int, int, int], bool] | str:
+    """Normalized extremes as a box in whole pixels (nearest edge, clamped to the image), and whether
+    clamping changed it."""
+    width, height = size
     raw = (round(x0 * width), round(y0 * height), round(x1 * width), round(y1 * height))
     box = (
         min(max(raw[0], 0), width),

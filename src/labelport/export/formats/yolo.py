@@ -406,6 +406,10 @@ class YoloWriter(Writer):
     def _rows(
         self, output: _Output, job: Job, external_id: str, annotation: dict[str, Any], rotation: int
     ) -> list[str]:
+        if rotation == 0 and not output.polygons_only:
+            row = self._box_row(output, job, annotation)
+            if row is not None:
+                return [row]
         tool = annotation.get("type")
         if tool not in SHAPE_TOOLS:
             reason = f"{tool!r} annotations cannot be written in YOLO (rectangle, polygon and semantic only)"
@@ -434,6 +438,25 @@ class YoloWriter(Writer):
                 self.clamped[job.name] += 1
         text = _row_text(result.values)
         return [f"{cls} {text}\n" for cls in ids]
+
+    def _box_row(self, output: _Output, job: Job, annotation: dict[str, Any]) -> str | None:
+        """The row of a plain box of a known category (``geometry.plain_box``) that survives clamping,
+        with the numbers and text of the general path; None for anything else, which goes there."""
+        box = geometry.plain_box(annotation)
+        if box is None:
+            return None
+        key, lo_x, lo_y, hi_x, hi_y = box
+        cls = output.classes.get((job.name, key))
+        if cls is None:
+            return None
+        result = _box_values(lo_x, lo_y, hi_x, hi_y, False)
+        if isinstance(result, str):
+            return None
+        self.ctx.report.wrote(job.name, 1)
+        if result.clamped:
+            self.clamped[job.name] += 1
+        x, y, w, h = result.values
+        return _BOX_ROW(cls, x + 0.0, y + 0.0, w + 0.0, h + 0.0)
 
     # -- end --------------------------------------------------------------------------------------
 
@@ -470,16 +493,10 @@ def _values(shape: Shape, polygons_only: bool) -> _Values | str:
     xs = [x for x, _ in outer]
     ys = [y for _, y in outer]
     lo_x, hi_x, lo_y, hi_y = min(xs), max(xs), min(ys), max(ys)
-    # |v − clamp(v)| > tolerance for some vertex; hi − 1.0 is exact near 1 (Sterbenz)
-    clamped = -lo_x > _TOLERANCE or -lo_y > _TOLERANCE or hi_x - 1.0 > _TOLERANCE or hi_y - 1.0 > _TOLERANCE
-    clamp = geometry.clamp01
     if shape.tool == Tool.RECTANGLE:
-        x0, y0, x1, y1 = clamp(lo_x), clamp(lo_y), clamp(hi_x), clamp(hi_y)
-        if x1 - x0 < _TOLERANCE or y1 - y0 < _TOLERANCE:
-            return "zero-size box (after clamping to the image)"
-        if polygons_only:
-            return _Values([x0, y0, x1, y0, x1, y1, x0, y1], clamped)
-        return _Values([(x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0], clamped)
+        return _box_values(lo_x, lo_y, hi_x, hi_y, polygons_only)
+    clamped = _outside(lo_x, lo_y, hi_x, hi_y)
+    clamp = geometry.clamp01
     if len(outer) < 3:
         return "polygon with fewer than 3 vertices"
     inside = lo_x >= 0.0 and lo_y >= 0.0 and hi_x <= 1.0 and hi_y <= 1.0
@@ -489,7 +506,27 @@ def _values(shape: Shape, polygons_only: bool) -> _Values | str:
     return _Values([value for point in points for value in point], clamped)
 
 
+def _outside(lo_x: float, lo_y: float, hi_x: float, hi_y: float) -> bool:
+    """Whether some vertex is farther than the tolerance outside [0, 1] (hi − 1.0 is exact near 1)."""
+    return -lo_x > _TOLERANCE or -lo_y > _TOLERANCE or hi_x - 1.0 > _TOLERANCE or hi_y - 1.0 > _TOLERANCE
+
+
+def _box_values(lo_x: float, lo_y: float, hi_x: float, hi_y: float, polygons_only: bool) -> _Values | str:
+    """A rectangle's row numbers from its extremes, clamped (clamping is monotonic, so the clamped
+    extremes are the extremes of the clamped points): centre and size, or its 4 corners."""
+    clamp = geometry.clamp01
+    x0, y0, x1, y1 = clamp(lo_x), clamp(lo_y), clamp(hi_x), clamp(hi_y)
+    if x1 - x0 < _TOLERANCE or y1 - y0 < _TOLERANCE:
+        return "zero-size box (after clamping to the image)"
+    clamped = _outside(lo_x, lo_y, hi_x, hi_y)
+    if polygons_only:
+        return _Values([x0, y0, x1, y0, x1, y1, x0, y1], clamped)
+    return _Values([(x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0], clamped)
+
+
 _FORMAT = f"{{:.{_PRECISION}f}}".format
+#: ``cls x y w h`` with the numbers as ``_row_text`` writes them, in one call.
+_BOX_ROW = ("{} " + " ".join([f"{{:.{_PRECISION}f}}"] * 4) + "\n").format
 
 
 def _row_text(values: list[float]) -> str:
