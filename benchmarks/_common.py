@@ -114,3 +114,33 @@ def batches(total: int, size: int) -> Iterator[range]:
 
 
 Call = Callable[[], Any]
+
+
+def _skip(*args: Any, **kwargs: Any) -> None:
+    del args, kwargs
+
+
+def _no_consensus(*args: Any, **kwargs: Any) -> tuple[dict[int, Any], dict[int, Any]]:
+    del args, kwargs
+    return {}, {}
+
+
+#: What a label append calls to maintain quality marks, looked up in labelport.quality.marks at each
+#: call, and the no-op that ``marks_disabled`` puts in its place.
+_MARK_STEPS = {"refresh_marks": _skip, "prepare_soon_compared": _skip, "consensus_marks": _no_consensus}
+
+
+@contextmanager
+def marks_disabled(disabled: bool = True) -> Iterator[None]:
+    """Within the block, label appends maintain no quality mark (the baseline of mark maintenance)."""
+    import labelport.quality.marks as marks_module
+
+    originals = {name: getattr(marks_module, name) for name in _MARK_STEPS}
+    if disabled:
+        for name, replacement in _MARK_STEPS.items():
+            setattr(marks_module, name, replacement)
+    try:
+        yield
+    finally:
+        for name, function in originals.items():
+            setattr(marks_module, name, function)

@@ -17,8 +17,9 @@ RSS. In the same command run three references on the same data:
 - globox (a fast box converter): the same rectangles written as COCO, YOLO and VOC from memory.
 With ``--postgres URL``, the project is copied table by table into a fresh schema of that
 PostgreSQL database and every export runs again from there, printed as a ratio to the same export
-from SQLite. Also timed: the bulk import of the project (marks maintained, and with the mark refresh replaced by
-a no-op), and a streamed ``assets(as_generator=True)`` with ``latestLabel.jsonResponse``.
+from SQLite. Also timed: the bulk import of the project (marks maintained), the import of a sample
+of IMPORT_SAMPLE assets with marks on and off (every step of mark maintenance a no-op), and a
+streamed ``assets(as_generator=True)`` with ``latestLabel.jsonResponse``.
 Install the references with ``pip install -e '.[bench]'``.
 """
 
@@ -39,7 +40,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine, print_table
+from _common import machine, marks_disabled, print_table
 
 OUT = Path(__file__).resolve().parent / "out"
 VERSION = 1  # bump when the generated project changes
@@ -75,6 +76,8 @@ WIDTH, HEIGHT = 1280, 720
 #: (format, layout, single_file) of the timed exports.
 #: Above this size the in-memory references are not run (they would exhaust the machine's memory).
 REFERENCE_LIMIT = 20_000
+#: The import is timed with marks on and off on this many assets (both in fresh stores).
+IMPORT_SAMPLE = 5_000
 EXPORTS = [
     ("coco", "split", False),
     ("yolo_v8", "split", False),
@@ -140,44 +143,38 @@ def label(asset: int, labeler: int) -> dict[str, Any]:
 def build(database: Path, assets: int, marks: bool) -> dict[str, Any]:
     """Create the project in a fresh SQLite store; return ids and import timings."""
     import labelport
-    import labelport.client as client_module
 
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
-    original = client_module.quality.refresh_marks
-    if not marks:
-        client_module.quality.refresh_marks = lambda *args, **kwargs: None
-    try:
-        with labelport.Client(f"sqlite:///{database}", user_email="bench@labelport.local", disable_tqdm=True) as client:
-            project = client.create_project("Export benchmark", "IMAGE", INTERFACE)["id"]
-            users = [client.create_user(f"user{i}@bench.io", firstname=f"User{i}")["id"] for i in range(3)]
-            external_ids = [f"img_{i:06d}.jpg" for i in range(assets)]
-            start = time.perf_counter()
-            for first in range(0, assets, 10_000):
-                chunk = external_ids[first : first + 10_000]
-                client.append_many_to_dataset(
-                    project,
-                    content_array=[f"https://images.example.com/{e}" for e in chunk],
-                    external_id_array=chunk,
-                    resolution_array=[{"width": WIDTH, "height": HEIGHT}] * len(chunk),
+    url, user = f"sqlite:///{database}", "bench@labelport.local"
+    with marks_disabled(not marks), labelport.Client(url, user_email=user, disable_tqdm=True) as client:
+        project = client.create_project("Export benchmark", "IMAGE", INTERFACE)["id"]
+        users = [client.create_user(f"user{i}@bench.io", firstname=f"User{i}")["id"] for i in range(3)]
+        external_ids = [f"img_{i:06d}.jpg" for i in range(assets)]
+        start = time.perf_counter()
+        for first in range(0, assets, 10_000):
+            chunk = external_ids[first : first + 10_000]
+            client.append_many_to_dataset(
+                project,
+                content_array=[f"https://images.example.com/{e}" for e in chunk],
+                external_id_array=chunk,
+                resolution_array=[{"width": WIDTH, "height": HEIGHT}] * len(chunk),
+            )
+        asset_seconds = time.perf_counter() - start
+        label_seconds = 0.0
+        for labeler, label_type in ((0, "DEFAULT"), (1, "DEFAULT"), (2, "REVIEW")):
+            for first in range(0, assets, 5_000):
+                indexes = range(first, min(assets, first + 5_000))
+                responses = [label(i, labeler) for i in indexes]
+                start = time.perf_counter()
+                client.append_labels(
+                    project_id=project,
+                    asset_external_id_array=[external_ids[i] for i in indexes],
+                    author_id_array=[users[labeler]] * len(indexes),
+                    json_response_array=responses,
+                    label_type=label_type,
                 )
-            asset_seconds = time.perf_counter() - start
-            label_seconds = 0.0
-            for labeler, label_type in ((0, "DEFAULT"), (1, "DEFAULT"), (2, "REVIEW")):
-                for first in range(0, assets, 5_000):
-                    indexes = range(first, min(assets, first + 5_000))
-                    responses = [label(i, labeler) for i in indexes]
-                    start = time.perf_counter()
-                    client.append_labels(
-                        project_id=project,
-                        asset_external_id_array=[external_ids[i] for i in indexes],
-                        author_id_array=[users[labeler]] * len(indexes),
-                        json_response_array=responses,
-                        label_type=label_type,
-                    )
-                    label_seconds += time.perf_counter() - start
-    finally:
-        client_module.quality.refresh_marks = original
+                label_seconds += time.perf_counter() - start
     return {"project": project, "asset_seconds": asset_seconds, "label_seconds": label_seconds, "labels": 3 * assets}
 
 
@@ -222,6 +219,12 @@ def copy_to_postgres(database: Path, url: str) -> str:
                 writer.execute(table.insert(), [dict(row) for row in batch])
     source.dispose()
     sink.dispose()
+    # A database in use has statistics and a visibility map: without them the first queries plan
+    # blind, and autovacuum would run during the timed exports.
+    maintenance = create_engine(target, isolation_level="AUTOCOMMIT")
+    with maintenance.connect() as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+    maintenance.dispose()
     return target
 
 
@@ -433,6 +436,9 @@ def measure(assets: int, rebuild: bool, postgres: str | None = None) -> None:
         globox = run_child("globox", url, project, fmt, str(_fresh(work / f"globox-{fmt}")))
         references.append(_row(f"globox {fmt} (boxes only)", globox, floor, 10))
     stream = run_child("stream", url, project)
+    # The import with marks on and off, each into a fresh store in its own process, on a sample.
+    sample = min(assets, IMPORT_SAMPLE)
+    imports = {on: run_child("import", str(work / f"import-{on}.db"), str(sample), str(on)) for on in (True, False)}
     postgres_rows = []
     if postgres:
         target = copy_to_postgres(database, postgres)
@@ -462,9 +468,16 @@ def measure(assets: int, rebuild: bool, postgres: str | None = None) -> None:
             postgres_rows,
         )
     print(
-        f"\nimport (marks maintained): {assets / info['asset_seconds']:,.0f} assets/s, "
+        f"\nimport of the project (marks maintained): {assets / info['asset_seconds']:,.0f} assets/s, "
         f"{info['labels'] / info['label_seconds']:,.0f} labels/s"
     )
+    on, off = imports[True], imports[False]
+    if "label_seconds" in on and "label_seconds" in off:
+        print(
+            f"import of {sample:,} assets into a fresh store: {on['labels'] / on['label_seconds']:,.0f} labels/s with "
+            f"marks maintained, {off['labels'] / off['label_seconds']:,.0f} labels/s without "
+            f"({on['label_seconds'] / off['label_seconds']:.2f}× the time)"
+        )
     if "seconds" in stream:
         print(
             f"streamed assets(as_generator) with latestLabel.jsonResponse: {assets / stream['seconds']:,.0f} assets/s, "
@@ -513,6 +526,8 @@ def main() -> None:
             result = child_floor(rest[0], rest[1], Path(rest[2]))
         elif kind == "kili-formats":
             result = child_kili_formats(rest[0], rest[1], rest[2], Path(rest[3]))
+        elif kind == "import":
+            result = build(Path(rest[0]), int(rest[1]), rest[2] == "True")
         elif kind == "globox":
             result = child_globox(rest[0], rest[1], rest[2], Path(rest[3]))
         else:

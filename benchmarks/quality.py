@@ -24,22 +24,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import labelport
-import labelport.quality.marks as marks_module
-from _common import BOX_INTERFACE, batches, box_response, boxes_of, machine, print_table, timer
-
-
-def _skip(*args: Any, **kwargs: Any) -> None:
-    del args, kwargs
-
-
-def _no_consensus(*args: Any, **kwargs: Any) -> tuple[dict[int, Any], dict[int, Any]]:
-    del args, kwargs
-    return {}, {}
-
-
-#: What an append calls to maintain marks, looked up in their module at each call, and what the
-#: baseline puts in their place.
-_MARK_STEPS = {"refresh_marks": _skip, "prepare_soon_compared": _skip, "consensus_marks": _no_consensus}
+from _common import BOX_INTERFACE, batches, box_response, boxes_of, machine, marks_disabled, print_table, timer
 
 
 def build(labels: int, rng: random.Random) -> tuple[list[str], list[list[dict[str, Any]]]]:
@@ -64,29 +49,21 @@ def run(
         project, content_array=[f"https://h/{e}.jpg" for e in external_ids], external_id_array=external_ids
     )
     users = [client.create_user(f"labeler{i}@bench.io")["id"] for i in range(3)]
-    originals = {name: getattr(marks_module, name) for name in _MARK_STEPS}
-    if not maintain:  # every step of mark maintenance an append runs becomes a no-op
-        for name, replacement in _MARK_STEPS.items():
-            setattr(marks_module, name, replacement)
     written = 0
     gc.collect()  # both runs start from the same collector state (a full collection can take 0.5 s)
-    try:
-        with timer() as elapsed:
-            for labeler, responses in enumerate(per_labeler):
-                for chunk in batches(len(responses), 1000):
-                    chunk = range(chunk.start, min(chunk.stop, chunk.start + labels - written))
-                    if not chunk:
-                        break
-                    client.append_labels(
-                        project_id=project,
-                        asset_external_id_array=[external_ids[i] for i in chunk],
-                        author_id_array=[users[labeler]] * len(chunk),
-                        json_response_array=[responses[i] for i in chunk],
-                    )
-                    written += len(chunk)
-    finally:
-        for name, function in originals.items():
-            setattr(marks_module, name, function)
+    with marks_disabled(not maintain), timer() as elapsed:  # baseline: every step of mark maintenance a no-op
+        for labeler, responses in enumerate(per_labeler):
+            for chunk in batches(len(responses), 1000):
+                chunk = range(chunk.start, min(chunk.stop, chunk.start + labels - written))
+                if not chunk:
+                    break
+                client.append_labels(
+                    project_id=project,
+                    asset_external_id_array=[external_ids[i] for i in chunk],
+                    author_id_array=[users[labeler]] * len(chunk),
+                    json_response_array=[responses[i] for i in chunk],
+                )
+                written += len(chunk)
     return elapsed["seconds"], (client, project)
 
 
@@ -99,7 +76,7 @@ def main() -> None:
     external_ids, per_labeler = build(labels, random.Random(0))
     without, (base_client, base_project) = run(external_ids, per_labeler, labels, maintain=False)
     unmarked = base_client.assets(base_project, fields=["consensusMark"], disable_tqdm=True)
-    assert all(a["consensusMark"] is None for a in unmarked), "the baseline maintained marks: fix _MARK_STEPS"
+    assert all(a["consensusMark"] is None for a in unmarked), "the baseline maintained marks: fix _common._MARK_STEPS"
     base_client.close()
     del base_client, unmarked
     with_marks, (client, project) = run(external_ids, per_labeler, labels, maintain=True)

@@ -4,7 +4,7 @@ Two projects of the same shape, one 5 times larger than the other, are exported 
 set to 50 assets (so both span many pages), after a warm-up export (imports, caches). The Python
 heap's peak (tracemalloc) may grow by less than 400 bytes per extra asset: what an export keeps
 per asset is the 64-bit digest of each file name it wrote (to refuse duplicates and allocate
-unique names), about 80 bytes per name. An exporter that held the parsed labels would need over
+unique names), 16 to 32 bytes per name. An exporter that held the parsed labels would need over
 5 KB per asset. Speed is measured by benchmarks/export_bench.py.
 """
 

@@ -8,9 +8,11 @@ import zipfile
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from labelport.errors import ExportError, IncompatibleFormatError, NotFound, ValidationError
-from labelport.export.names import NameAllocator, safe_path, strip_image_suffix
+from labelport.export.names import DigestSet, NameAllocator, safe_path, strip_image_suffix
 from tests.export import projects
 from tests.golden import read_archive
 
@@ -253,3 +255,25 @@ def test_progress_bar_and_report_text(client, image, tmp_path, capsys):
         "  annotations written, WEATHER: 1",
     ]
     assert report.as_dict()["assets_exported"] == 4
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(0, 3000), max_size=1500), st.lists(st.integers(0, 3000), max_size=50))
+def test_digest_set_answers_as_a_set_across_growth(added_numbers, probed_numbers):
+    # up to 1,500 distinct names: the table (1,024 slots at first) grows once or twice
+    added, probed = [f"n{n}" for n in added_numbers], [f"n{n}" for n in probed_numbers]
+    digests, reference = DigestSet(), set()
+    for name in added:
+        digests.add(name)
+        reference.add(name)
+        assert len(digests) == len(reference)
+    for name in [*added, *probed]:
+        assert (name in digests) == (name in reference)
+
+
+def test_digest_set_keeps_each_name_in_at_most_32_bytes():
+    digests = DigestSet()
+    for index in range(100_000):
+        digests.add(f"labels/img_{index:06d}.txt")
+    assert len(digests) == 100_000
+    assert digests._table.itemsize * len(digests._table) <= 32 * 100_000  # 2.1 MB; a set of ints: ~12 MB

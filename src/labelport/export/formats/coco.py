@@ -37,7 +37,7 @@ from labelport.export.formats.base import FormatSpec, Writer, object_job, refuse
 from labelport.export.geometry import Point
 from labelport.export.media import add_media
 from labelport.export.model import ExportAsset, ExportOptions
-from labelport.export.names import safe_path
+from labelport.export.names import DigestSet, safe_path
 from labelport.export.zipwriter import COPY_CHUNK
 from labelport.ontology import Job
 
@@ -354,7 +354,7 @@ class CocoWriter(Writer):
         self.targets = self._targets()
         #: The images of each split ("" without a split): ids run from 1 within each.
         self.images = {split: _Spool() for split in self.splits}
-        self.taken: set[str] = set()
+        self.taken = DigestSet()  # the data/ names handed out, lower case
         self.renamed: list[tuple[str, str]] = []
         self.latest_label = ""
         exported = {job.name for job in self.ctx.jobs}
