@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from labelport.ontology import Ontology
 from labelport.quality import agreement
 from labelport.quality.agreement import BoxList, Comparer
-from labelport.quality.geometry import edit_similarity
+from labelport.quality.geometry import Area, area_iou, edit_similarity, geometry_iou
 from tests.factories import box, boxes, image_interface
 
 ONTOLOGY = Ontology.from_json(image_interface())
@@ -347,3 +347,28 @@ def test_plain_box_path_equals_the_general_shape_path(a, b):
     general = comparer._objects(job, fast_a.shapes, fast_b.shapes, mids_general)
     assert fast == general  # the same floats, not merely close
     assert mids_fast == mids_general
+
+
+@pytest.mark.parametrize(
+    "rings",
+    [
+        [[(0.1, 0.1), (0.5, 0.1), (0.3, 0.6)]],  # a triangle
+        [[(0, 0), (1, 0), (1, 1), (0, 1)], [(0.4, 0.4), (0.6, 0.4), (0.6, 0.6), (0.4, 0.6)]],  # with a hole
+        [[(0, 0), (1, 1), (1, 0), (0, 1)]],  # a bow tie: made valid first
+        [[(0.1, 0.1), (0.2, 0.2), (0.3, 0.3)]],  # collinear: no area
+        [[(0.1, 0.1), (0.2, 0.2)]],  # two vertices: empty
+    ],
+)
+def test_identical_regions_score_as_the_overlay_would(rings):
+    def region():
+        outer = rings[0]
+        bounds = (
+            min(x for x, _ in outer),
+            min(y for _, y in outer),
+            max(x for x, _ in outer),
+            max(y for _, y in outer),
+        )
+        return Area(bounds, [list(ring) for ring in rings])
+
+    a, b = region(), region()
+    assert area_iou(a, b) == pytest.approx(geometry_iou(a.geometry, b.geometry), abs=1e-12)
