@@ -153,3 +153,115 @@ def test_mark_filters_and_aggregates(client, team):
     [project] = client.projects(project_id=p, fields=["consensusMark", "honeypotMark"])
     assert project["consensusMark"] == pytest.approx((0.875 + 0.5) / 2)
     assert project["honeypotMark"] == pytest.approx((0.5 + 0.07 / 0.155) / 2)
+
+
+# -- marks kept on each write equal a full recomputation ------------------------------------------
+
+_SHAPES = [
+    box("OBJECT_A", 0.1, 0.1, 0.4, 0.4),
+    box("OBJECT_A", 0.15, 0.1, 0.45, 0.4),
+    box("OBJECT_B", 0.5, 0.5, 0.9, 0.9),
+    box("OBJECT_A", 0.6, 0.6, 0.7, 0.7),
+]
+_REGION = {
+    "mid": "r",
+    "type": "polygon",
+    "categories": [{"name": "ROAD"}],
+    "boundingPoly": [{"normalizedVertices": [{"x": 0.1, "y": 0.6}, {"x": 0.4, "y": 0.6}, {"x": 0.25, "y": 0.95}]}],
+}
+
+
+def _random_response(rng):
+    response = boxes(*rng.sample(_SHAPES, rng.randint(0, 3)))
+    if rng.random() < 0.4:
+        response["POLY"] = {"annotations": [_REGION]}  # often drawn alike by several labelers
+    if rng.random() < 0.5:
+        response["TAGS"] = {"categories": [{"name": rng.choice(["DAY", "NIGHT"])}]}
+    return response
+
+
+def _all_marks(client, project):
+    return [
+        (
+            asset["externalId"],
+            asset["consensusMark"],
+            asset["honeypotMark"],
+            asset["inferenceMark"],
+            sorted((label["id"], label["consensusMark"], label["honeypotMark"]) for label in asset["labels"]),
+        )
+        for asset in client.assets(
+            project,
+            fields=[
+                "externalId",
+                "consensusMark",
+                "honeypotMark",
+                "inferenceMark",
+                "labels.id",
+                "labels.consensusMark",
+                "labels.honeypotMark",
+            ],
+        )
+    ]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_marks_kept_on_each_write_equal_a_recomputation(client, team, seed):
+    """Random interleavings of every write that can change a mark; after each, the stored marks must
+    equal, to the last bit, what ``recompute_marks`` rebuilds from the labels."""
+    import random
+
+    rng = random.Random(seed)
+    project = team.project
+    client.update_properties_in_project(project, consensus_tot_coverage=100, min_consensus_size=2)
+    authors = [team.ann, team.ben, team.cid]
+    external_ids = ["a", "b", "c"]
+    seen: set[str] = set()  # the kinds of mark that were set at some step
+    for _step in range(40):
+        operation = rng.choice(
+            ["default", "default", "default", "review", "inference", "predict", "honeypot", "flag", "back"]
+        )
+        chosen = rng.sample(external_ids, rng.randint(1, 3))
+        if operation in ("default", "review"):
+            client.append_labels(
+                project_id=project,
+                asset_external_id_array=chosen,
+                json_response_array=[_random_response(rng) for _ in chosen],
+                author_id_array=[rng.choice(authors) for _ in chosen],
+                label_type=operation.upper(),
+            )
+        elif operation == "inference":
+            client.append_labels(
+                project_id=project,
+                asset_external_id_array=chosen,
+                json_response_array=[_random_response(rng) for _ in chosen],
+                label_type="INFERENCE",
+                model_name="model",
+            )
+        elif operation == "predict":
+            client.create_predictions(
+                project,
+                external_id_array=chosen,
+                json_response_array=[_random_response(rng) for _ in chosen],
+                model_name="model",
+                overwrite=rng.random() < 0.5,
+            )
+        elif operation == "honeypot":
+            client.create_honeypot(_random_response(rng), asset_external_id=chosen[0], project_id=project)
+        elif operation == "flag":
+            client.update_properties_in_assets(
+                external_ids=chosen, project_id=project, is_honeypot_array=[rng.random() < 0.5 for _ in chosen]
+            )
+        else:
+            client.send_back_to_queue(external_ids=chosen, project_id=project)
+        kept = _all_marks(client, project)
+        client.recompute_marks(project)
+        assert _all_marks(client, project) == kept, f"seed {seed}, after {operation} on {chosen}"
+        for _id, consensus, honeypot, inference, _labels in kept:
+            seen |= {
+                name
+                for name, value in zip(
+                    ("consensus", "honeypot", "inference"), (consensus, honeypot, inference), strict=True
+                )
+                if value is not None
+            }
+    assert seen == {"consensus", "honeypot", "inference"}
