@@ -104,14 +104,3 @@ def annotation(tool: str, category: str, mid: str, rings: Sequence[Sequence[Poin
         "mid": mid,
         "type": tool,
     }
-
-
-def shoelace(ring: Sequence[Point]) -> float:
-    """Twice the signed area of a ring."""
-    total = 0.0
-    count = len(ring)
-    for index in range(count):
-        x0, y0 = ring[index]
-        x1, y1 = ring[(index + 1) % count]
-        total += x0 * y1 - x1 * y0
-    return total

@@ -93,18 +93,10 @@ def _rectangle_shape(annotation: dict[str, Any]) -> Shape | None:
     polys = annotation.get("boundingPoly")
     if not categories or not polys or len(polys) != 1:
         return None
-    vertices = polys[0].get("normalizedVertices") if isinstance(polys[0], dict) else None
-    if not vertices or len(vertices) != 4:
+    corners = geometry.corner_box(polys[0].get("normalizedVertices")) if isinstance(polys[0], dict) else None
+    if corners is None:
         return None
-    a, b, c, d = vertices
-    x0, y1, x1, y0 = a["x"], a["y"], c["x"], c["y"]
-    if b["x"] != x0 or d["x"] != x1 or b["y"] != y0 or d["y"] != y1:
-        return None
-    if x0 > x1:
-        x0, x1 = x1, x0
-    if y0 > y1:
-        y0, y1 = y1, y0
-    area = geometry.Area((x0, y0, x1, y1), None, True)
+    area = geometry.Area(corners, None, True)
     return Shape(categories[0].get("name"), "area", annotation.get("mid"), area, annotation.get("children") or {})
 
 
@@ -242,17 +234,10 @@ def _box_list(annotations: list[Any]) -> BoxList | None:
         polys = ann.get("boundingPoly")
         if children or not chosen or type(polys) is not list or len(polys) != 1 or type(polys[0]) is not dict:
             return None
-        vertices = polys[0].get("normalizedVertices")
-        if type(vertices) is not list or len(vertices) != 4:
+        corners = geometry.corner_box(polys[0].get("normalizedVertices"))
+        if corners is None:
             return None
-        a, b, c, d = vertices
-        x0, y1, x1, y0 = a["x"], a["y"], c["x"], c["y"]
-        if b["x"] != x0 or d["x"] != x1 or b["y"] != y0 or d["y"] != y1:
-            return None
-        if x0 > x1:
-            x0, x1 = x1, x0
-        if y0 > y1:
-            y0, y1 = y1, y0
+        x0, y0, x1, y1 = corners
         rows.append((chosen[0].get("name"), x0, y0, x1, y1, (x1 - x0) * (y1 - y0)))
         mids.append(ann.get("mid"))
     return BoxList(rows, mids)

@@ -66,19 +66,29 @@ class Area:
         return self._geometry
 
 
+def corner_box(vertices: Any) -> Box | None:
+    """``(x0, y0, x1, y1)`` of four vertices drawn in Kili's corner order (bottom-left, top-left,
+    top-right, bottom-right, or that order mirrored), None for any other list."""
+    if not isinstance(vertices, list) or len(vertices) != 4:
+        return None
+    a, b, c, d = vertices
+    x0, y1, x1, y0 = a["x"], a["y"], c["x"], c["y"]
+    if b["x"] != x0 or d["x"] != x1 or b["y"] != y0 or d["y"] != y1:
+        return None
+    if x0 > x1:
+        x0, x1 = x1, x0
+    if y0 > y1:
+        y0, y1 = y1, y0
+    return x0, y0, x1, y1
+
+
 def rectangle_of(bounding_poly: Sequence[Any]) -> Area | None:
     """The region of a rectangle annotation: a box when its vertices are the corners of one."""
     if len(bounding_poly) == 1 and isinstance(bounding_poly[0], dict):
         vertices = bounding_poly[0].get("normalizedVertices") or []
-        if len(vertices) == 4:  # Kili's corner order: bottom-left, top-left, top-right, bottom-right
-            a, b, c, d = vertices
-            x0, y1, x1, y0 = a["x"], a["y"], c["x"], c["y"]
-            if b["x"] == x0 and d["x"] == x1 and b["y"] == y0 and d["y"] == y1:
-                if x0 > x1:
-                    x0, x1 = x1, x0
-                if y0 > y1:
-                    y0, y1 = y1, y0
-                return Area((x0, y0, x1, y1), None, True)
+        corners = corner_box(vertices)
+        if corners is not None:
+            return Area(corners, None, True)
         if len(vertices) in (2, 4):
             xs = {v["x"] for v in vertices}
             ys = {v["y"] for v in vertices}
