@@ -7,23 +7,19 @@ import glob
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import click
 from tqdm import tqdm
 
 from labelport.cli.common import (
     database_option,
-    filter_option,
     open_client,
-    parse_filters,
     progress,
     project_id_option,
     project_row,
-    split_values,
     verbose_option,
 )
-from labelport.cli.output import format_option, print_rows
+from labelport.cli.output import listing_options, print_listing
 from labelport.client import Client
 from labelport.enums import InputType
 from labelport.errors import LabelportError, ValidationError
@@ -234,17 +230,7 @@ def import_(
 
 
 @click.command("list")
-@project_id_option
-@click.option(
-    "--fields",
-    multiple=True,
-    help=f"Dotted fields, comma-separated or repeated (see docs/query.md); default {','.join(DEFAULT_ASSET_FIELDS)}.",
-)
-@filter_option
-@click.option("--first", type=click.IntRange(min=0), help="At most this many assets.")
-@click.option("--skip", type=click.IntRange(min=0), default=0, help="Skip this many assets first.")
-@format_option
-@database_option
+@listing_options("assets", DEFAULT_ASSET_FIELDS)
 def list_assets(
     project_id: str,
     fields: tuple[str, ...],
@@ -261,8 +247,4 @@ def list_assets(
       labelport asset list --project-id 01a2… --fields externalId,consensusMark --filter consensus_mark_gte=0.5
       labelport asset list --project-id 01a2… --fields externalId,latestLabel.jsonResponse --format json
     """
-    columns = split_values(fields) or DEFAULT_ASSET_FIELDS
-    filters = parse_filters(filter_values)
-    with open_client(database) as client:
-        rows: Any = client.assets(project_id, fields=columns, first=first, skip=skip, as_generator=True, **filters)
-        print_rows(rows, columns, fmt)
+    print_listing("assets", DEFAULT_ASSET_FIELDS, project_id, fields, filter_values, first, skip, fmt, database)

@@ -13,17 +13,14 @@ from tqdm import tqdm
 from labelport.cli.assets import collect_files
 from labelport.cli.common import (
     database_option,
-    filter_option,
     open_client,
-    parse_filters,
     progress,
     project_id_option,
     read_json_file,
     require_project,
-    split_values,
     verbose_option,
 )
-from labelport.cli.output import format_option, print_rows
+from labelport.cli.output import listing_options, print_listing
 from labelport.client import Client
 from labelport.enums import LabelType
 from labelport.errors import NotFound, ValidationError
@@ -171,17 +168,7 @@ def label(
 
 
 @click.command("list")
-@project_id_option
-@click.option(
-    "--fields",
-    multiple=True,
-    help=f"Dotted fields, comma-separated or repeated (see docs/query.md); default {','.join(DEFAULT_LABEL_FIELDS)}.",
-)
-@filter_option
-@click.option("--first", type=click.IntRange(min=0), help="At most this many labels.")
-@click.option("--skip", type=click.IntRange(min=0), default=0, help="Skip this many labels first.")
-@format_option
-@database_option
+@listing_options("labels", DEFAULT_LABEL_FIELDS)
 def list_labels(
     project_id: str,
     fields: tuple[str, ...],
@@ -199,8 +186,4 @@ def list_labels(
           --filter honeypot_mark_gte=0.1
       labelport label list --project-id 01a2… --filter author_in=Alice --format csv
     """
-    columns = split_values(fields) or DEFAULT_LABEL_FIELDS
-    filters = parse_filters(filter_values)
-    with open_client(database) as client:
-        rows: Any = client.labels(project_id, fields=columns, first=first, skip=skip, as_generator=True, **filters)
-        print_rows(rows, columns, fmt)
+    print_listing("labels", DEFAULT_LABEL_FIELDS, project_id, fields, filter_values, first, skip, fmt, database)

@@ -21,6 +21,15 @@ from typing import Any
 import click
 import orjson
 
+from labelport.cli.common import (
+    database_option,
+    filter_option,
+    open_client,
+    parse_filters,
+    project_id_option,
+    split_values,
+)
+
 FORMATS = ("table", "json", "csv")
 CELL_LIMIT = 50
 
@@ -143,3 +152,47 @@ def print_records(records: Sequence[Mapping[str, Any]], columns: Sequence[str], 
             click.echo(csv_line([cell(record.get(column)) for column in columns]))
     else:
         click.echo(table)
+
+
+def listing_options(noun: str, default_fields: Sequence[str]) -> Callable[[Any], Any]:
+    """The options of ``asset list`` and ``label list``: project, dotted fields, filters, paging,
+    output format and database."""
+    options = [
+        project_id_option,
+        click.option(
+            "--fields",
+            multiple=True,
+            help=f"Dotted fields, comma-separated or repeated (see docs/query.md); default {','.join(default_fields)}.",
+        ),
+        filter_option,
+        click.option("--first", type=click.IntRange(min=0), help=f"At most this many {noun}."),
+        click.option("--skip", type=click.IntRange(min=0), default=0, help=f"Skip this many {noun} first."),
+        format_option,
+        database_option,
+    ]
+
+    def apply(command: Any) -> Any:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
+def print_listing(
+    query: str,
+    default_fields: Sequence[str],
+    project_id: str,
+    fields: tuple[str, ...],
+    filter_values: tuple[str, ...],
+    first: int | None,
+    skip: int,
+    fmt: str,
+    database: str | None,
+) -> None:
+    """Stream ``client.assets`` or ``client.labels`` (``query``) with the command's options and print the rows."""
+    columns = split_values(fields) or list(default_fields)
+    filters = parse_filters(filter_values)
+    with open_client(database) as client:
+        rows = getattr(client, query)(project_id, fields=columns, first=first, skip=skip, as_generator=True, **filters)
+        print_rows(rows, columns, fmt)
