@@ -36,19 +36,18 @@ def put(client, project, external_id, author, response, label_type="DEFAULT"):
     )[0]["id"]
 
 
+MARK_FIELDS = [
+    "consensusMark",
+    "honeypotMark",
+    "inferenceMark",
+    "labels.id",
+    "labels.consensusMark",
+    "labels.honeypotMark",
+]
+
+
 def marks(client, project, external_id):
-    [asset] = client.assets(
-        project,
-        external_id_strictly_in=[external_id],
-        fields=[
-            "consensusMark",
-            "honeypotMark",
-            "inferenceMark",
-            "labels.id",
-            "labels.consensusMark",
-            "labels.honeypotMark",
-        ],
-    )
+    [asset] = client.assets(project, external_id_strictly_in=[external_id], fields=MARK_FIELDS)
     return asset
 
 
@@ -189,18 +188,7 @@ def _all_marks(client, project):
             asset["inferenceMark"],
             sorted((label["id"], label["consensusMark"], label["honeypotMark"]) for label in asset["labels"]),
         )
-        for asset in client.assets(
-            project,
-            fields=[
-                "externalId",
-                "consensusMark",
-                "honeypotMark",
-                "inferenceMark",
-                "labels.id",
-                "labels.consensusMark",
-                "labels.honeypotMark",
-            ],
-        )
+        for asset in client.assets(project, fields=["externalId", *MARK_FIELDS])
     ]
 
 
