@@ -2,47 +2,28 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 from labelport.errors import IncompatibleFormatError
 from labelport.export.formats.base import FormatSpec
+from labelport.registry import Registry
 
-_REGISTRY: dict[str, FormatSpec] = {}
+_FORMATS: Registry[FormatSpec] = Registry(
+    __name__,
+    __path__,
+    lambda name, known: IncompatibleFormatError(f"Unknown export format {name!r}; formats: {', '.join(known)}."),
+)
 
 
 def register(spec: FormatSpec, *aliases: str) -> FormatSpec:
-    for name in (spec.name, *aliases):
-        _REGISTRY[name] = spec
-    return spec
+    return _FORMATS.register(spec, (spec.name, *aliases))
 
 
 def names() -> list[str]:
-    _load()
-    return sorted(_REGISTRY)
+    return _FORMATS.names()
 
 
 def get(name: str) -> FormatSpec:
-    _load()
-    spec = _REGISTRY.get(name) if isinstance(name, str) else None
-    if spec is None:
-        raise IncompatibleFormatError(f"Unknown export format {name!r}; formats: {', '.join(sorted(_REGISTRY))}.")
-    return spec
+    return _FORMATS.get(name)
 
 
 def all_specs() -> dict[str, FormatSpec]:
-    _load()
-    return dict(_REGISTRY)
-
-
-_loaded: list[bool] = []
-
-
-def _load() -> None:
-    if _loaded:
-        return
-    _loaded.append(True)
-    # Every module of this package but ``base`` is a format; importing it registers it.
-    for module in sorted(info.name for info in pkgutil.iter_modules(__path__)):
-        if module != "base":
-            importlib.import_module(f"{__name__}.{module}")
+    return _FORMATS.by_name()
