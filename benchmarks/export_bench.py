@@ -10,16 +10,19 @@ resolution, 3 labels each (two labelers' DEFAULT, one REVIEW), each label with 1
 2 polygons, 1 semantic region (with a hole in a third of them) and 1 classification.
 
 Each export (``with_assets=False``) runs in its own subprocess, which reports its wall time and peak
-RSS. In the same command run three references on the same data:
+RSS (plus, with worker processes, one worker peak per worker), twice: in one process (``workers=1``)
+and with the workers labelport chooses (one per core at this size), printed as a speed-up. In the
+same command run three references on the same data:
 - the floor: the same latest labels read from the store and written with orjson into one file;
 - Kili's converters (the ``kili-formats`` package, bench-only extra): their COCO, YOLO and VOC
   conversion functions on the same Kili-shaped assets, held in memory as Kili holds them;
 - globox (a fast box converter): the same rectangles written as COCO, YOLO and VOC from memory.
 With ``--postgres URL``, the project is copied table by table into a fresh schema of that
-PostgreSQL database and every export runs again from there, printed as a ratio to the same export
-from SQLite. Also timed: the bulk import of the project (marks maintained), the import of a sample
-of IMPORT_SAMPLE assets with marks on and off (every step of mark maintenance a no-op), and a
-streamed ``assets(as_generator=True)`` with ``latestLabel.jsonResponse``.
+PostgreSQL database and every export runs again from there (workers chosen by labelport), printed
+as a ratio to the same export from SQLite. Also timed: the bulk import of the project (marks
+maintained), the import of a sample of IMPORT_SAMPLE assets with marks on and off (every step of
+mark maintenance a no-op), and a streamed ``assets(as_generator=True)`` with
+``latestLabel.jsonResponse``.
 Install the references with ``pip install -e '.[bench]'``.
 """
 
@@ -253,16 +256,24 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child_export(url: str, project: str, fmt: str, layout: str, single_file: bool, out: Path) -> dict[str, Any]:
+def child_export(
+    url: str, project: str, fmt: str, layout: str, single_file: bool, out: Path, workers: int | None
+) -> dict[str, Any]:
     import labelport
 
     with labelport.Client(url, user_email="bench@labelport.local", disable_tqdm=True) as client:
         start = time.perf_counter()
-        report = client.export_labels(project, out, fmt, layout=layout, single_file=single_file, with_assets=False)
+        report = client.export_labels(
+            project, out, fmt, layout=layout, single_file=single_file, with_assets=False, workers=workers
+        )
         seconds = time.perf_counter() - start
+    # Workers have exited by now: ru_maxrss of the children is the largest worker's peak. Forked workers share
+    # their parent's pages until they write them, so adding one such peak per worker overstates the total.
+    worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if report.workers > 1 else 0.0
     return {
         "seconds": seconds,
-        "peak_mb": _peak_mb(),
+        "peak_mb": _peak_mb() + report.workers * worker_mb,
+        "workers": report.workers,
         "assets": report.assets_exported,
         "annotations": sum(report.annotations.values()),
         "skipped": len(report.skipped),
@@ -423,10 +434,17 @@ def measure(assets: int, rebuild: bool, postgres: str | None = None) -> None:
     floor = run_child("floor", url, project, str(work / "floor.jsonl"))
     annotations_per_asset = 14
     rows = []
+    defaults = []  # the exports with workers chosen by labelport, compared with PostgreSQL below
     for fmt, layout, single in EXPORTS:
         name = f"{fmt} {layout}{' single file' if single else ''}"
-        result = run_child("export", url, project, fmt, layout, str(single), str(work / f"{fmt}-{layout}-{single}.zip"))
-        rows.append(_row(name, result, floor))
+        out = str(work / f"{fmt}-{layout}-{single}.zip")
+        alone = run_child("export", url, project, fmt, layout, str(single), out, "1")
+        rows.append([*_row(f"{name}, 1 process", alone, floor), ""])
+        chosen = run_child("export", url, project, fmt, layout, str(single), out, "auto")
+        defaults.append(chosen)
+        workers = chosen.get("workers", 1)
+        speedup = f"{alone['seconds'] / chosen['seconds']:.2f}×" if "seconds" in alone and "seconds" in chosen else ""
+        rows.append([*_row(f"{name}, {workers} workers", chosen, floor), speedup])
     references = []
     if assets > REFERENCE_LIMIT:  # kili-formats holds the whole project in memory: ~2.5 GB per 10,000 assets
         print(f"(references skipped above {REFERENCE_LIMIT:,} assets: kili-formats would need ~{assets // 4_000} GB)")
@@ -445,11 +463,11 @@ def measure(assets: int, rebuild: bool, postgres: str | None = None) -> None:
         try:
             pg_floor = run_child("floor", target, project, str(work / "pg-floor.jsonl"))
             postgres_rows.append(_versus("floor", pg_floor, floor))
-            for (fmt, layout, single), sqlite_row in zip(EXPORTS, rows, strict=True):
+            for (fmt, layout, single), sqlite in zip(EXPORTS, defaults, strict=True):
                 out = str(work / f"pg-{fmt}-{layout}-{single}.zip")
-                result = run_child("export", target, project, fmt, layout, str(single), out)
-                sqlite_seconds = {"seconds": sqlite_row[1]} if isinstance(sqlite_row[1], float) else {}
-                postgres_rows.append(_versus(sqlite_row[0], result, sqlite_seconds))
+                result = run_child("export", target, project, fmt, layout, str(single), out, "auto")
+                name = f"{fmt} {layout}{' single file' if single else ''}, {result.get('workers', 1)} workers"
+                postgres_rows.append(_versus(name, result, sqlite))
         finally:
             drop_postgres_schema(target)
     print(f"\nlabelport export benchmark — {assets:,} assets, {info['labels']:,} labels — {machine()}")
@@ -459,7 +477,12 @@ def measure(assets: int, rebuild: bool, postgres: str | None = None) -> None:
             f"{assets / floor['seconds']:,.0f} assets/s, peak {floor['peak_mb']:.0f} MB"
         )
     headers = ["export", "seconds", "assets/s", "annotations/s", "peak MB", "× floor time"]
-    print_table("labelport exports (with_assets=False), each in its own process", headers, rows)
+    print_table(
+        "labelport exports (with_assets=False), each in its own process: in one process (workers=1), then with "
+        "the workers labelport chooses (peak MB: the exporting process + each worker's peak)",
+        [*headers, "× 1 process speed"],
+        rows,
+    )
     print_table("references on the same data", headers, references)
     if postgres_rows:
         print_table(
@@ -520,8 +543,10 @@ def main() -> None:
     if args.child:
         kind, *rest = args.child
         if kind == "export":
-            url, project, fmt, layout, single, out = rest
-            result = child_export(url, project, fmt, layout, single == "True", Path(out))
+            url, project, fmt, layout, single, out, workers = rest
+            result = child_export(
+                url, project, fmt, layout, single == "True", Path(out), None if workers == "auto" else int(workers)
+            )
         elif kind == "floor":
             result = child_floor(rest[0], rest[1], Path(rest[2]))
         elif kind == "kili-formats":

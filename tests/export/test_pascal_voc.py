@@ -422,7 +422,8 @@ _XML_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=1
     objects=st.lists(st.tuples(_XML_TEXT, _XML_TEXT, st.tuples(*[st.integers(0, 10**5)] * 4)), max_size=4),
 )
 def test_documents_are_the_bytes_element_tree_writes(folder, filename, size, objects):
-    from labelport.export.formats.pascal_voc import _document, _Object
+    from labelport.export.formats.pascal_voc import _document, _Object, _objects_text
 
     items = [_Object(name, job, box) for name, job, box in objects]
-    assert _document(folder, filename, size, items) == _element_tree_document(folder, filename, size, items)
+    written = _document(folder, filename, size, _objects_text(items))
+    assert written == _element_tree_document(folder, filename, size, items)

@@ -377,6 +377,13 @@ def recompute_marks(project_id: str, database: str | None) -> None:
     help="YOLO split exports: the absolute folder the archive will be unzipped to, written as data.yaml's path "
     "(needed by YOLOv5 and YOLOv7).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes converting assets while the archive is written (1: none). Default: one per core for "
+    "exports of 2,000 assets or more.",
+)
 @verbose_option
 @database_option
 def export(
@@ -398,6 +405,7 @@ def export(
     split_seed: int,
     split_stratify: bool,
     dataset_root: str | None,
+    workers: int | None,
     verbose: bool,
     database: str | None,
 ) -> None:
@@ -432,6 +440,7 @@ def export(
             split_seed=split_seed,
             split_stratify=split_stratify,
             dataset_root=dataset_root,
+            workers=workers,
         )
     click.echo(str(report))
 

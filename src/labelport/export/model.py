@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from labelport.export.archive import Archive
+from labelport.export.names import strip_image_suffix
 from labelport.export.report import ExportReport
 from labelport.export.split import SplitPlan
 from labelport.ontology import Job, Ontology
@@ -99,6 +100,9 @@ class ExportOptions:
     split: SplitPlan | None = None
     #: YOLO split exports: the folder the archive will be unzipped to, written as data.yaml's ``path``.
     dataset_root: str | None = None
+    #: Processes converting assets besides the exporting one (``export/parallel.py``); None: one per core when
+    #: the export is large enough to gain from it, 1: none.
+    workers: int | None = None
 
 
 @dataclass
@@ -116,3 +120,15 @@ class ExportContext:
     report: ExportReport
     media_folder: str
     extras: dict[str, Any] = field(default_factory=dict)
+
+
+def expand(asset: ExportAsset, one_label_per_output: bool) -> Iterator[ExportAsset]:
+    """With several labels and a format that holds one per output: one copy per label, ``_labelN``
+    added before an image extension (``a.jpg`` → ``a_label1.jpg``), so image and label files pair."""
+    if not one_label_per_output or len(asset.labels) <= 1:
+        yield asset
+        return
+    stem = strip_image_suffix(asset.external_id)
+    suffix = asset.external_id[len(stem) :]
+    for number, label in enumerate(asset.labels, 1):
+        yield replace(asset, external_id=f"{stem}_label{number}{suffix}", labels=[label])

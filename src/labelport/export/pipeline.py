@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
+from contextlib import closing
 from datetime import datetime
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
@@ -14,11 +14,10 @@ from tqdm import tqdm
 
 from labelport.enums import InputType, LabelType, parse_enum
 from labelport.errors import ExportError, IncompatibleFormatError, ValidationError
-from labelport.export import formats, source, split
+from labelport.export import formats, parallel, source, split
 from labelport.export.archive import atomic_archive
-from labelport.export.formats.base import FormatSpec, refuse
-from labelport.export.model import ExportAsset, ExportContext, ExportOptions
-from labelport.export.names import strip_image_suffix
+from labelport.export.formats.base import FormatSpec, StagedWriter, refuse
+from labelport.export.model import ExportAsset, ExportContext, ExportOptions, expand
 from labelport.export.report import ExportReport
 from labelport.ontology import Job
 from labelport.services.projects import ProjectInfo
@@ -131,18 +130,6 @@ def label_types(label_type_in: Sequence[str] | None) -> tuple[str, ...]:
     return chosen
 
 
-def expand(asset: ExportAsset, one_label_per_output: bool) -> Iterator[ExportAsset]:
-    """With several labels and a format that holds one per output: one copy per label, ``_labelN``
-    added before an image extension (``a.jpg`` → ``a_label1.jpg``), so image and label files pair."""
-    if not one_label_per_output or len(asset.labels) <= 1:
-        yield asset
-        return
-    stem = strip_image_suffix(asset.external_id)
-    suffix = asset.external_id[len(stem) :]
-    for number, label in enumerate(asset.labels, 1):
-        yield replace(asset, external_id=f"{stem}_label{number}{suffix}", labels=[label])
-
-
 def split_assigner(
     store: Store,
     where: list[ColumnElement[bool]],
@@ -224,9 +211,15 @@ def run(
         )
         writer = spec.writer(ctx)
         writer.open()
+        workers = report.workers = parallel.worker_count(options.workers, matched, store, writer)
+        stream: Iterator[parallel.Converted] = (
+            parallel.converted(store, where, ctx, selection, spec.one_label_per_output, workers)
+            if workers > 1
+            else ((asset, None) for asset in source.stream(store, where, selection, project.input_type))
+        )
         bar = tqdm(total=matched, desc=f"Exporting to {options.fmt}", unit=" assets", disable=disable_tqdm, leave=False)
-        with bar:
-            for asset in source.stream(store, where, selection, project.input_type):
+        with bar, closing(stream):  # closing: an error stops the workers at once
+            for asset, converted in stream:
                 report.assets_matched += 1
                 bar.update(1)
                 if not asset.labels:
@@ -235,9 +228,13 @@ def run(
                 report.labels_exported += len(asset.labels)
                 if assign is not None:
                     asset.split = assign(asset)
-                for item in expand(asset, spec.one_label_per_output):
+                for index, item in enumerate(expand(asset, spec.one_label_per_output)):
                     skipped_before = len(report.skipped)
-                    writer.write_asset(item)
+                    if converted is None:
+                        writer.write_asset(item)
+                    else:
+                        assert isinstance(writer, StagedWriter)
+                        writer.emit(item, *converted[index])
                     report.assets_exported += 1
                     if item.split is not None:
                         report.split_assets[item.split] += 1

@@ -16,6 +16,50 @@ class Skipped:
     reason: str
 
 
+class Tally:
+    """What converting one asset has to tell the report (skips, annotations written, notes) and the writer
+    (its counters, e.g. ``("clamped", job)``), recorded where the report is not (a worker process of a
+    parallel export) and told to it, in order, when the asset is written."""
+
+    __slots__ = ("counted", "notes", "skipped", "written")
+
+    def __init__(self) -> None:
+        self.skipped: list[Skipped] = []
+        self.written: dict[str, int] = {}
+        self.counted: dict[tuple[str, str], int] = {}
+        self.notes: list[str] = []
+
+    def wrote(self, job: str, count: int = 1) -> None:
+        self.written[job] = self.written.get(job, 0) + count
+
+    def skip(self, external_id: str, reason: str, job: str | None = None) -> None:
+        self.skipped.append(Skipped(external_id, job, reason))
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def count(self, what: str, job: str, number: int = 1) -> None:
+        key = (what, job)
+        self.counted[key] = self.counted.get(key, 0) + number
+
+    def tell(self, report: ExportReport, counters: Counter[tuple[str, str]] | None = None) -> None:
+        """Add what was recorded to the report (and the writer's counters)."""
+        if self.skipped:
+            report.skipped.extend(self.skipped)
+        for job, count in self.written.items():
+            report.annotations[job] += count
+        for text in self.notes:
+            report.note(text)
+        if counters is not None and self.counted:
+            counters.update(self.counted)
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return self.skipped, self.written, self.counted, self.notes
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.skipped, self.written, self.counted, self.notes = state
+
+
 @dataclass
 class ExportReport:
     """Counts and lists describing one export. ``str(report)`` is the text the CLI prints."""
@@ -37,6 +81,8 @@ class ExportReport:
     split_seed: int | None = None
     split_stratified: bool = False
     split_assets: dict[str, int] = field(default_factory=dict)
+    #: Processes that converted the assets besides the exporting one (1: it did it alone).
+    workers: int = 1
 
     def wrote(self, job: str, count: int = 1) -> None:
         self.annotations[job] += count
@@ -65,6 +111,7 @@ class ExportReport:
             "renamed": [{"external_id": e, "name": n} for e, n in self.renamed],
             "notes": list(self.notes),
             "files": self.files,
+            "workers": self.workers,
             "split": None
             if self.split_seed is None
             else {"seed": self.split_seed, "stratified": self.split_stratified, "assets": dict(self.split_assets)},
@@ -85,6 +132,8 @@ class ExportReport:
             f"without a label of the selected types (not exported): {self.assets_without_labels}",
             f"  labels exported: {self.labels_exported}; files in the archive: {self.files}",
         ]
+        if self.workers > 1:
+            lines.append(f"  converted by {self.workers} worker processes")
         split = self.split_line()
         if split is not None:
             lines.append(f"  {split}")

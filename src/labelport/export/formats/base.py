@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from labelport.errors import IncompatibleFormatError
 from labelport.export.model import ExportAsset, ExportContext, ExportOptions
+from labelport.export.report import Tally
 from labelport.ontology import Job
 
 
@@ -29,6 +31,38 @@ class Writer:
 
     def close(self) -> None:
         """Called once after the last asset: write what depends on all of them."""
+
+
+class StagedWriter(Writer):
+    """A writer whose work on an asset comes in two stages, so that the first can run in other processes
+    (``export/parallel.py``) while this one writes:
+
+    - :meth:`convert` turns the asset into what the format writes (rows, XML, JSON bytes), from the asset
+      and the state :meth:`setup` derives from the context alone; it never touches the archive, the report
+      or anything earlier assets changed, and tells what it skipped or wrote to a :class:`Tally`;
+    - :meth:`emit`, called in export order, does what depends on the assets before (unique names, ids,
+      counters), writes to the archive and tells the tally to the report.
+
+    ``write_asset`` runs both, so a serial export and a parallel one run the same code.
+    """
+
+    def setup(self) -> None:
+        """The state :meth:`convert` needs, from ``self.ctx`` (options, jobs, ontology) only. Called by
+        :meth:`open`, and in each worker process of a parallel export instead of :meth:`open`."""
+
+    def convert(self, asset: ExportAsset, tally: Tally) -> Any:
+        raise NotImplementedError
+
+    def emit(self, asset: ExportAsset, converted: Any, tally: Tally) -> None:
+        raise NotImplementedError
+
+    def parallel(self) -> bool:
+        """Whether this export may convert in other processes (not when a Python callback is involved)."""
+        return True
+
+    def write_asset(self, asset: ExportAsset) -> None:
+        tally = Tally()
+        self.emit(asset, self.convert(asset, tally), tally)
 
 
 @dataclass(frozen=True)

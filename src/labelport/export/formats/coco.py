@@ -33,11 +33,12 @@ from labelport.enums import InputType, Tool
 from labelport.errors import ExportError
 from labelport.export import geometry
 from labelport.export.formats import register
-from labelport.export.formats.base import FormatSpec, Writer, object_job, refuse, split_of
+from labelport.export.formats.base import FormatSpec, StagedWriter, object_job, refuse, split_of
 from labelport.export.geometry import Point
 from labelport.export.media import add_media
 from labelport.export.model import ExportAsset, ExportOptions
 from labelport.export.names import DigestSet, safe_path
+from labelport.export.report import Tally
 from labelport.export.zipwriter import COPY_CHUNK
 from labelport.ontology import Job
 
@@ -346,12 +347,22 @@ class _Image:
     split: str = ""  # the file it belongs to ("" without a split)
 
 
-class CocoWriter(Writer):
-    def open(self) -> None:
+class CocoWriter(StagedWriter):
+    def setup(self) -> None:
         self.merged = self.ctx.options.layout == "merged" or self.ctx.options.single_file
         plan = self.ctx.options.split
         self.splits: tuple[str, ...] = plan.names if plan is not None else ("",)
         self.targets = self._targets()
+
+    def parallel(self) -> bool:
+        # a video's frames are written as they are converted; annotation_modifier is the caller's Python
+        return self.ctx.input_type != InputType.VIDEO and self.ctx.options.annotation_modifier is None
+
+    def open(self) -> None:
+        self.setup()
+        for target in self.targets.values():
+            if not target.annotations:  # a merged export's targets are one
+                target.annotations = {split: _Spool() for split in self.splits}
         #: The images of each split ("" without a split): ids run from 1 within each.
         self.images = {split: _Spool() for split in self.splits}
         self.taken = DigestSet()  # the data/ names handed out, lower case
@@ -369,13 +380,13 @@ class CocoWriter(Writer):
     def _targets(self) -> dict[str, _Target]:
         """The target of each job (one per job in split, one shared in merged), ids in ontology order."""
         if self.merged:
-            shared = _Target("", {}, [], {split: _Spool() for split in self.splits})
+            shared = _Target("", {}, [])
             for job in self.ctx.jobs:
                 _add_categories(shared, job, f"{job.name}/")
             return {job.name: shared for job in self.ctx.jobs}
         targets = {}
         for job in self.ctx.jobs:
-            targets[job.name] = _Target(f"{safe_path(job.name)}/", {}, [], {split: _Spool() for split in self.splits})
+            targets[job.name] = _Target(f"{safe_path(job.name)}/", {}, [])
             _add_categories(targets[job.name], job, "")
         return targets
 
@@ -385,22 +396,42 @@ class CocoWriter(Writer):
     # -- one asset --------------------------------------------------------------------------------
 
     def write_asset(self, asset: ExportAsset) -> None:
-        if asset.resolution is None:
+        if self.ctx.input_type != InputType.VIDEO:
+            super().write_asset(asset)
+        elif asset.resolution is None:
             self.ctx.report.skip(asset.external_id, NO_RESOLUTION)
-            return
-        label = asset.labels[0]  # one label per output: the pipeline expands the others
-        self.latest_label = max(self.latest_label, label.created_at or "")
-        response = label.json_response if isinstance(label.json_response, dict) else {}
-        if asset.frames:
-            self._video(asset, response, asset.resolution)
-        elif self.ctx.input_type == InputType.VIDEO:
-            self.ctx.report.skip(asset.external_id, NO_FRAMES)
         else:
-            image = self._image(self._media_name(asset), asset.resolution, self._split(asset))
-            self._annotations(asset, image, response)
-            if self.ctx.options.with_assets:
-                url = None if asset.media_path else asset.content
-                add_media(self.ctx, asset.external_id, image.record["file_name"], asset.media_path, url)
+            self._note_label(asset)
+            if asset.frames:
+                self._video(asset, self._response(asset), asset.resolution)
+            else:
+                self.ctx.report.skip(asset.external_id, NO_FRAMES)
+
+    def convert(self, asset: ExportAsset, tally: Tally) -> list[_Converted] | None:
+        """The annotations of the image (None when it has no resolution)."""
+        if asset.resolution is None:
+            tally.skip(asset.external_id, NO_RESOLUTION)
+            return None
+        return self._convert_annotations(asset, self._response(asset), asset.resolution, tally)
+
+    def emit(self, asset: ExportAsset, converted: list[_Converted] | None, tally: Tally) -> None:
+        tally.tell(self.ctx.report)
+        if converted is None:
+            return
+        assert asset.resolution is not None
+        self._note_label(asset)
+        image = self._image(self._media_name(asset), asset.resolution, self._split(asset))
+        self._emit_annotations(asset, image, converted)
+        if self.ctx.options.with_assets:
+            url = None if asset.media_path else asset.content
+            add_media(self.ctx, asset.external_id, image.record["file_name"], asset.media_path, url)
+
+    def _response(self, asset: ExportAsset) -> dict[str, Any]:
+        response = asset.labels[0].json_response  # one label per output: the pipeline expands the others
+        return response if isinstance(response, dict) else {}
+
+    def _note_label(self, asset: ExportAsset) -> None:
+        self.latest_label = max(self.latest_label, asset.labels[0].created_at or "")
 
     def _video(self, asset: ExportAsset, response: dict[str, Any], size: tuple[int, int]) -> None:
         """One COCO image per frame, annotated or not; annotations from that frame's jobs."""
@@ -413,7 +444,10 @@ class CocoWriter(Writer):
                 asset.external_id, f"{base}_{frame.index + 1:0{digits}d}{frame.suffix}", frame.suffix, plain
             )
             image = self._image(name, size, self._split(asset))
-            self._annotations(asset, image, frames.get(frame.index, {}))
+            tally = Tally()
+            converted = self._convert_annotations(asset, frames.get(frame.index, {}), size, tally)
+            tally.tell(self.ctx.report)
+            self._emit_annotations(asset, image, converted)
             if self.ctx.options.with_assets:
                 add_media(self.ctx, asset.external_id, image.record["file_name"], frame.path, frame.url)
         for index in sorted(key for key in frames if key >= len(asset.frames)):
@@ -450,80 +484,58 @@ class CocoWriter(Writer):
 
     # -- annotations ------------------------------------------------------------------------------
 
-    def _annotations(self, asset: ExportAsset, image: _Image, response: dict[str, Any]) -> None:
+    def _convert_annotations(
+        self, asset: ExportAsset, response: dict[str, Any], size: tuple[int, int], tally: Tally
+    ) -> list[_Converted]:
+        """Each written annotation of an image: its job and its fields after ``id`` and ``image_id``, as JSON
+        (or, for ``annotation_modifier``, as a dict with the Kili annotation)."""
         rotation = geometry.rotation_of(response)
-        for job in self.ctx.jobs:
-            target = self.targets[job.name]
-            for annotation in _annotations_of(response, job):
-                record = self._record(asset, job, target, image, annotation, rotation)
-                if record is not None:
-                    self._emit(asset, job, target, image, annotation, record)
-
-    def _record(
-        self,
-        asset: ExportAsset,
-        job: Job,
-        target: _Target,
-        image: _Image,
-        annotation: dict[str, Any],
-        rotation: int,
-    ) -> dict[str, Any] | None:
-        if rotation == 0:  # the quick path of the most common annotation, same numbers
-            box = geometry.plain_box(annotation)
-            category_id = None if box is None else target.categories.get((job.name, box[0]))
-            if box is not None and category_id is not None:
-                shape = _box_shape(box[1], box[2], box[3], box[4], image.size)
-                if shape.reason is None:
-                    return _annotation_record(target, image, category_id, shape)
-        tool = annotation.get("type", Tool.POLYGON if annotation.get("boundingPoly") else None)
-        reason = None if tool in _SHAPES else unsupported(tool or "untyped")
-        category = _first_category(annotation)
-        if reason is None and category is None:
-            reason = NO_CATEGORY
-        elif reason is None and (job.name, category) not in target.categories:
-            reason = UNKNOWN_CATEGORY
-        shape = Shape(reason=reason) if reason else convert_shape(annotation, rotation, image.size, tool)
-        if shape.reason is not None:
-            self.ctx.report.skip(asset.external_id, shape.reason, job.name)
-            return None
-        if shape.rle:
-            self.ctx.report.note(
-                f"job {job.name}: regions with holes are written as uncompressed RLE masks (iscrowd 0), "
-                "since a COCO polygon cannot hold a hole"
-            )
-        return _annotation_record(target, image, target.categories[(job.name, str(category))], shape)
-
-    def _emit(
-        self,
-        asset: ExportAsset,
-        job: Job,
-        target: _Target,
-        image: _Image,
-        annotation: dict[str, Any],
-        record: dict[str, Any],
-    ) -> None:
         modifier = self.ctx.options.annotation_modifier
-        if modifier is not None:
-            changed = modifier(copy.deepcopy(record), dict(image.record), copy.deepcopy(annotation))
-            if changed is None:
-                self.ctx.report.skip(asset.external_id, DROPPED, job.name)
-                return
-            if not isinstance(changed, dict):
-                raise ExportError(
-                    f"Asset {asset.external_id!r}, job {job.name!r}: annotation_modifier returned a "
-                    f"{type(changed).__name__}; it must return the COCO annotation as a dict (or None to drop it)."
-                )
-            # The ids keep the file valid: unique annotation ids, an existing image.
-            record = {**changed, "id": record["id"], "image_id": record["image_id"]}
+        converted: list[_Converted] = []
+        for job in self.ctx.jobs:
+            categories = self.targets[job.name].categories
+            for annotation in _annotations_of(response, job):
+                fields = _fields(asset, job, categories, annotation, rotation, size, tally)
+                if fields is not None:
+                    converted.append((job.name, orjson.dumps(fields) if modifier is None else (fields, annotation)))
+        return converted
+
+    def _emit_annotations(self, asset: ExportAsset, image: _Image, converted: list[_Converted]) -> None:
+        image_id = image.record["id"]
+        for job_name, fields in converted:
+            spool = self.targets[job_name].annotations[image.split]
+            if isinstance(fields, bytes):  # the record is {"id":…,"image_id":…, then the fields}
+                data: bytes | None = b'{"id":%d,"image_id":%d,' % (spool.count + 1, image_id) + fields[1:]
+            else:
+                record = {"id": spool.count + 1, "image_id": image_id, **fields[0]}
+                data = self._modified(asset, job_name, image, fields[1], record)
+            if data is not None:
+                spool.add(data)
+                self.ctx.report.wrote(job_name)
+
+    def _modified(
+        self, asset: ExportAsset, job_name: str, image: _Image, annotation: dict[str, Any], record: dict[str, Any]
+    ) -> bytes | None:
+        """The record as ``annotation_modifier`` returns it, as JSON (None: dropped, and reported)."""
+        modifier = self.ctx.options.annotation_modifier
+        assert modifier is not None
+        changed = modifier(copy.deepcopy(record), dict(image.record), copy.deepcopy(annotation))
+        if changed is None:
+            self.ctx.report.skip(asset.external_id, DROPPED, job_name)
+            return None
+        if not isinstance(changed, dict):
+            raise ExportError(
+                f"Asset {asset.external_id!r}, job {job_name!r}: annotation_modifier returned a "
+                f"{type(changed).__name__}; it must return the COCO annotation as a dict (or None to drop it)."
+            )
+        # The ids keep the file valid: unique annotation ids, an existing image.
         try:
-            data = orjson.dumps(record)
+            return orjson.dumps({**changed, "id": record["id"], "image_id": record["image_id"]})
         except TypeError as error:
             raise ExportError(
-                f"Asset {asset.external_id!r}, job {job.name!r}: the COCO annotation cannot be written as JSON "
+                f"Asset {asset.external_id!r}, job {job_name!r}: the COCO annotation cannot be written as JSON "
                 f"({error}); annotation_modifier must return JSON values only."
             ) from None
-        target.annotations[image.split].add(data)
-        self.ctx.report.wrote(job.name)
 
     # -- the files --------------------------------------------------------------------------------
 
@@ -551,10 +563,50 @@ class CocoWriter(Writer):
         self.ctx.extras["renamed"] = self.renamed
 
 
-def _annotation_record(target: _Target, image: _Image, category_id: int, shape: Shape) -> dict[str, Any]:
+#: One converted annotation: its job, and its fields after ``id`` and ``image_id`` as JSON, or as a dict
+#: with the Kili annotation when ``annotation_modifier`` is called.
+_Converted = tuple[str, bytes | tuple[dict[str, Any], dict[str, Any]]]
+
+
+def _fields(
+    asset: ExportAsset,
+    job: Job,
+    categories: dict[tuple[str, str], int],
+    annotation: dict[str, Any],
+    rotation: int,
+    size: tuple[int, int],
+    tally: Tally,
+) -> dict[str, Any] | None:
+    """An annotation's record fields after ``id`` and ``image_id``, or None when it cannot be written
+    (told to the tally)."""
+    if rotation == 0:  # the quick path of the most common annotation, same numbers
+        box = geometry.plain_box(annotation)
+        category_id = None if box is None else categories.get((job.name, box[0]))
+        if box is not None and category_id is not None:
+            shape = _box_shape(box[1], box[2], box[3], box[4], size)
+            if shape.reason is None:
+                return _shape_fields(category_id, shape)
+    tool = annotation.get("type", Tool.POLYGON if annotation.get("boundingPoly") else None)
+    reason = None if tool in _SHAPES else unsupported(tool or "untyped")
+    category = _first_category(annotation)
+    if reason is None and category is None:
+        reason = NO_CATEGORY
+    elif reason is None and (job.name, category) not in categories:
+        reason = UNKNOWN_CATEGORY
+    shape = Shape(reason=reason) if reason else convert_shape(annotation, rotation, size, tool)
+    if shape.reason is not None:
+        tally.skip(asset.external_id, shape.reason, job.name)
+        return None
+    if shape.rle:
+        tally.note(
+            f"job {job.name}: regions with holes are written as uncompressed RLE masks (iscrowd 0), "
+            "since a COCO polygon cannot hold a hole"
+        )
+    return _shape_fields(categories[(job.name, str(category))], shape)
+
+
+def _shape_fields(category_id: int, shape: Shape) -> dict[str, Any]:
     return {
-        "id": target.annotations[image.split].count + 1,
-        "image_id": image.record["id"],
         "category_id": category_id,
         "segmentation": shape.segmentation,
         "area": shape.area,

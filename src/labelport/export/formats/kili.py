@@ -21,10 +21,11 @@ import orjson
 from labelport.enums import InputType, MLTask
 from labelport.export import geometry
 from labelport.export.formats import register
-from labelport.export.formats.base import FormatSpec, Writer
+from labelport.export.formats.base import FormatSpec, StagedWriter
 from labelport.export.media import add_media
 from labelport.export.model import ExportAsset, ExportLabel
 from labelport.export.names import NameAllocator, safe_path
+from labelport.export.report import Tally
 from labelport.export.zipwriter import COPY_CHUNK
 
 _OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
@@ -32,7 +33,7 @@ _ROTATED_TYPES = frozenset({InputType.IMAGE, InputType.VIDEO})
 _PIXEL_TYPES = frozenset({InputType.IMAGE, InputType.VIDEO, InputType.PDF})
 
 
-class KiliWriter(Writer):
+class KiliWriter(StagedWriter):
     def open(self) -> None:
         self.names = NameAllocator()
         self.media_names = NameAllocator()
@@ -41,15 +42,26 @@ class KiliWriter(Writer):
         self.spool: IO[bytes] | None = tempfile.TemporaryFile() if self.ctx.options.single_file else None  # noqa: SIM115 - closed in close()
         self.first = True
 
-    def write_asset(self, asset: ExportAsset) -> None:
-        record = self._record(asset)
-        data = orjson.dumps(record, option=_OPTIONS)
+    def parallel(self) -> bool:
+        return not self.ctx.options.with_assets  # the record names its media members, allocated in emit()
+
+    def convert(self, asset: ExportAsset, tally: Tally) -> bytes | None:
+        """The asset's JSON record (None with media: it is made in :meth:`emit`, which names them)."""
+        if self.ctx.options.with_assets:
+            return None
+        return orjson.dumps(self._record(asset, asset.content, asset.json_content, tally), option=_OPTIONS)
+
+    def emit(self, asset: ExportAsset, converted: bytes | None, tally: Tally) -> None:
+        if converted is None:
+            content, json_content = self._media(asset)
+            converted = orjson.dumps(self._record(asset, content, json_content, tally), option=_OPTIONS)
+        tally.tell(self.ctx.report)
         if self.spool is not None:
-            self.spool.write(data if self.first else b",\n" + data)
+            self.spool.write(converted if self.first else b",\n" + converted)
             self.first = False
         else:
             name = self.names.allocate(asset.external_id, safe_path(asset.external_id))
-            self.ctx.archive.write_bytes(f"labels/{name}.json", data)
+            self.ctx.archive.write_bytes(f"labels/{name}.json", converted)
             self.ctx.report.files += 1
 
     def close(self) -> None:
@@ -65,11 +77,8 @@ class KiliWriter(Writer):
 
     # -- one asset --------------------------------------------------------------------------------
 
-    def _record(self, asset: ExportAsset) -> dict[str, Any]:
-        content, json_content = asset.content, asset.json_content
-        if self.ctx.options.with_assets:
-            content, json_content = self._media(asset)
-        labels = [self._label(asset, label) for label in asset.labels]
+    def _record(self, asset: ExportAsset, content: str, json_content: str, tally: Tally) -> dict[str, Any]:
+        labels = [self._label(asset, label, tally) for label in asset.labels]
         record: dict[str, Any] = {
             "content": content,
             "externalId": asset.external_id,
@@ -112,11 +121,11 @@ class KiliWriter(Writer):
             content = member
         return content, json_content
 
-    def _label(self, asset: ExportAsset, label: ExportLabel) -> dict[str, Any]:
+    def _label(self, asset: ExportAsset, label: ExportLabel, tally: Tally) -> dict[str, Any]:
         response = label.json_response
-        self._count(response)
+        self._count(response, tally)
         if self.ctx.input_type in _PIXEL_TYPES:
-            response = self._coordinates(asset, response)
+            response = self._coordinates(asset, response, tally)
         return {
             "author": label.author,
             "createdAt": label.created_at,
@@ -129,7 +138,7 @@ class KiliWriter(Writer):
             "secondsToLabel": label.seconds_to_label,
         }
 
-    def _count(self, response: dict[str, Any]) -> None:
+    def _count(self, response: dict[str, Any], tally: Tally) -> None:
         """Annotations written, per job: objects, answered classifications and transcriptions."""
         frames = [v for v in response.values() if isinstance(v, dict)] if _is_frames(response) else [response]
         for frame in frames:
@@ -138,24 +147,26 @@ class KiliWriter(Writer):
                     answered = bool(value.get("categories")) + bool(value.get("text"))
                     count = len(value.get("annotations") or []) + answered
                     if count:
-                        self.ctx.report.wrote(job_name, count)
+                        tally.wrote(job_name, count)
 
-    def _coordinates(self, asset: ExportAsset, response: dict[str, Any]) -> dict[str, Any]:
+    def _coordinates(self, asset: ExportAsset, response: dict[str, Any], tally: Tally) -> dict[str, Any]:
         pixels = self.ctx.options.normalized_coordinates is False
         if self.ctx.input_type == InputType.VIDEO and _is_frames(response):
             return {
-                frame: self._frame(asset, value, pixels) for frame, value in response.items() if isinstance(value, dict)
+                frame: self._frame(asset, value, pixels, tally)
+                for frame, value in response.items()
+                if isinstance(value, dict)
             }
-        return self._frame(asset, response, pixels)
+        return self._frame(asset, response, pixels, tally)
 
-    def _frame(self, asset: ExportAsset, response: dict[str, Any], pixels: bool) -> dict[str, Any]:
+    def _frame(self, asset: ExportAsset, response: dict[str, Any], pixels: bool, tally: Tally) -> dict[str, Any]:
         rotation = geometry.rotation_of(response) if self.ctx.input_type in _ROTATED_TYPES else 0
         out = {key: value for key, value in response.items() if key != "ROTATION_JOB"}
         if rotation == 0 and not pixels:
             return out
         if pixels and self.ctx.input_type == InputType.PDF:
             if not asset.page_resolutions:
-                self.ctx.report.skip(
+                tally.skip(
                     asset.external_id,
                     "pixel coordinates not added: the PDF has no pageResolutions; set them with "
                     "update_properties_in_assets(page_resolutions_array=...)",
@@ -170,7 +181,7 @@ class KiliWriter(Writer):
             return out
         size = asset.resolution
         if pixels and size is None:
-            self.ctx.report.skip(
+            tally.skip(
                 asset.external_id,
                 "pixel coordinates not added: the asset has no resolution; set it with "
                 "update_properties_in_assets(resolution_array=...)",

@@ -17,7 +17,7 @@ from typing import Any
 from labelport.enums import InputType, Tool
 from labelport.export import geometry
 from labelport.export.formats import register
-from labelport.export.formats.base import FormatSpec, Writer, object_job, refuse
+from labelport.export.formats.base import FormatSpec, StagedWriter, object_job, refuse
 from labelport.export.formats.yolo import (
     SHAPE_TOOLS,
     Shape,
@@ -36,6 +36,7 @@ from labelport.export.formats.yolo import (
 from labelport.export.media import add_media
 from labelport.export.model import ExportAsset, ExportOptions
 from labelport.export.names import NameAllocator
+from labelport.export.report import Tally
 from labelport.ontology import Job
 
 _INDENT = "  "
@@ -52,37 +53,67 @@ class _Object:
     box: tuple[int, int, int, int]  # xmin, ymin, xmax, ymax
 
 
-class VocWriter(Writer):
-    def open(self) -> None:
-        self.names = NameAllocator()
-        self.boxed: Counter[str] = Counter()
-        self.clamped: Counter[str] = Counter()
-        note_unexported(self.ctx, "Pascal VOC takes OBJECT_DETECTION jobs with a rectangle, polygon or semantic tool")
+class VocWriter(StagedWriter):
+    def setup(self) -> None:
         if self.ctx.options.layout == "merged":
             self.outputs: list[tuple[str, tuple[Job, ...]]] = [("", tuple(self.ctx.jobs))]
         else:
             self.outputs = [(f"{job_folder(job)}/", (job,)) for job in self.ctx.jobs]
 
+    def parallel(self) -> bool:
+        return self.ctx.input_type != InputType.VIDEO  # a video's frames are written as they are converted
+
+    def open(self) -> None:
+        self.setup()
+        self.names = NameAllocator()
+        self.counted: Counter[tuple[str, str]] = Counter()  # ("boxed" | "clamped", job) -> annotations
+        note_unexported(self.ctx, "Pascal VOC takes OBJECT_DETECTION jobs with a rectangle, polygon or semantic tool")
+
     def write_asset(self, asset: ExportAsset) -> None:
-        if not asset.labels:
+        if self.ctx.input_type != InputType.VIDEO:
+            super().write_asset(asset)
             return
+        tally = Tally()
+        if self._writable(asset, tally):
+            name = self.names.allocate(asset.external_id, asset_stem(asset.external_id))
+            self._video(asset, name, asset.labels[0].json_response)
+        tally.tell(self.ctx.report)
+
+    def _writable(self, asset: ExportAsset, tally: Tally) -> bool:
+        if not asset.labels:
+            return False
         if asset.resolution is None:
-            self.ctx.report.skip(
+            tally.skip(
                 asset.external_id,
                 "no resolution: Pascal VOC needs the image size in pixels; set it with "
                 "update_properties_in_assets(resolution_array=...)",
             )
-            return
+            return False
+        return True
+
+    def convert(self, asset: ExportAsset, tally: Tally) -> list[str] | None:
+        """The ``<object>`` elements of the image's document in each output."""
+        if not self._writable(asset, tally):
+            return None
         response = asset.labels[0].json_response
+        rotation = geometry.rotation_of(response)
+        return [self._objects_xml(asset, jobs, response, rotation, tally) for _, jobs in self.outputs]
+
+    def emit(self, asset: ExportAsset, converted: list[str] | None, tally: Tally) -> None:
+        tally.tell(self.ctx.report, self.counted)
+        if converted is None:
+            return
+        assert asset.resolution is not None
         name = self.names.allocate(asset.external_id, asset_stem(asset.external_id))
-        if self.ctx.input_type == InputType.VIDEO:
-            self._video(asset, name, response)
-        else:
-            self._documents(asset, name, f"{name}{asset.media_suffix}", response)
-            if self.ctx.options.with_assets:
-                url = None if asset.media_path is not None else asset.content
-                member = f"{self.ctx.media_folder}/{name}{asset.media_suffix}"
-                add_media(self.ctx, asset.external_id, member, asset.media_path, url)
+        filename = f"{name}{asset.media_suffix}"
+        for (folder, _), objects in zip(self.outputs, converted, strict=True):
+            data = _document(self.ctx.media_folder, filename, asset.resolution, objects)
+            self.ctx.archive.write_bytes(f"{folder}labels/{name}.xml", data)
+            self.ctx.report.files += 1
+        if self.ctx.options.with_assets:
+            url = None if asset.media_path is not None else asset.content
+            member = f"{self.ctx.media_folder}/{filename}"
+            add_media(self.ctx, asset.external_id, member, asset.media_path, url)
 
     def _video(self, asset: ExportAsset, name: str, response: dict[str, Any]) -> None:
         frames = frame_responses(response)
@@ -108,80 +139,90 @@ class VocWriter(Writer):
         rotation = geometry.rotation_of(response)
         assert asset.resolution is not None
         for folder, jobs in self.outputs:
-            objects = [
-                item
-                for job in jobs
-                for annotation in annotations_of(response, job.name)
-                for item in self._objects(asset, job, annotation, rotation)
-            ]
+            tally = Tally()
+            objects = self._objects_xml(asset, jobs, response, rotation, tally)
+            tally.tell(self.ctx.report, self.counted)
             data = _document(self.ctx.media_folder, filename, asset.resolution, objects)
             self.ctx.archive.write_bytes(f"{folder}labels/{stem}.xml", data)
             self.ctx.report.files += 1
 
-    def _objects(self, asset: ExportAsset, job: Job, annotation: dict[str, Any], rotation: int) -> list[_Object]:
-        if rotation == 0:
-            found = self._box_object(asset, job, annotation)
-            if found is not None:
-                return [found]
-        tool = annotation.get("type")
-        if tool not in SHAPE_TOOLS:
-            reason = f"{tool!r} annotations cannot be written in Pascal VOC (rectangle, polygon and semantic only)"
-            self.ctx.report.skip(asset.external_id, reason, job.name)
-            return []
-        shape = read_shape(annotation, rotation)
-        if isinstance(shape, str):
-            self.ctx.report.skip(asset.external_id, shape, job.name)
-            return []
-        assert asset.resolution is not None
-        result = _pixel_box(shape, asset.resolution)
-        if isinstance(result, str):
-            self.ctx.report.skip(asset.external_id, result, job.name)
-            return []
-        box, clamped = result
-        objects = []
-        for key in shape.categories:
-            if key in job.categories:
-                objects.append(_Object(key, job.name, box))
-            else:
-                reason = f"category {key!r} is not a category of job {job.name!r}"
-                self.ctx.report.skip(asset.external_id, reason, job.name)
-        if objects:
-            self.ctx.report.wrote(job.name, len(objects))
-            if tool != Tool.RECTANGLE:
-                self.boxed[job.name] += 1
-            if clamped:
-                self.clamped[job.name] += 1
-        return objects
-
-    def _box_object(self, asset: ExportAsset, job: Job, annotation: dict[str, Any]) -> _Object | None:
-        """The object of a plain box of a known category (``geometry.plain_box``) at least a pixel
-        wide and high, with the numbers of the general path; None for anything else, which goes there."""
-        box = geometry.plain_box(annotation)
-        if box is None or box[0] not in job.categories:
-            return None
-        key, lo_x, lo_y, hi_x, hi_y = box
-        assert asset.resolution is not None
-        result = _whole_pixels(lo_x, lo_y, hi_x, hi_y, asset.resolution)
-        if isinstance(result, str):
-            return None
-        self.ctx.report.wrote(job.name, 1)
-        if result[1]:
-            self.clamped[job.name] += 1
-        return _Object(key, job.name, result[0])
+    def _objects_xml(
+        self, asset: ExportAsset, jobs: tuple[Job, ...], response: dict[str, Any], rotation: int, tally: Tally
+    ) -> str:
+        return _objects_text(
+            [
+                item
+                for job in jobs
+                for annotation in annotations_of(response, job.name)
+                for item in _objects(asset, job, annotation, rotation, tally)
+            ]
+        )
 
     def close(self) -> None:
         for job in self.ctx.jobs:
-            if self.boxed[job.name]:
+            boxed, clamped = self.counted[("boxed", job.name)], self.counted[("clamped", job.name)]
+            if boxed:
                 self.ctx.report.note(
-                    f"job {job.name}: {plural(self.boxed[job.name], 'polygon')} written as bounding boxes "
-                    "(Pascal VOC has boxes only)"
+                    f"job {job.name}: {plural(boxed, 'polygon')} written as bounding boxes (Pascal VOC has boxes only)"
                 )
-            if self.clamped[job.name]:
+            if clamped:
                 self.ctx.report.note(
-                    f"job {job.name}: {plural(self.clamped[job.name], 'annotation')} extended outside the image; "
+                    f"job {job.name}: {plural(clamped, 'annotation')} extended outside the image; "
                     "their boxes were clamped to it"
                 )
         self.ctx.extras["renamed"] = self.names.renamed
+
+
+def _objects(asset: ExportAsset, job: Job, annotation: dict[str, Any], rotation: int, tally: Tally) -> list[_Object]:
+    if rotation == 0:
+        found = _box_object(asset, job, annotation, tally)
+        if found is not None:
+            return [found]
+    tool = annotation.get("type")
+    if tool not in SHAPE_TOOLS:
+        reason = f"{tool!r} annotations cannot be written in Pascal VOC (rectangle, polygon and semantic only)"
+        tally.skip(asset.external_id, reason, job.name)
+        return []
+    shape = read_shape(annotation, rotation)
+    if isinstance(shape, str):
+        tally.skip(asset.external_id, shape, job.name)
+        return []
+    assert asset.resolution is not None
+    result = _pixel_box(shape, asset.resolution)
+    if isinstance(result, str):
+        tally.skip(asset.external_id, result, job.name)
+        return []
+    box, clamped = result
+    objects = []
+    for key in shape.categories:
+        if key in job.categories:
+            objects.append(_Object(key, job.name, box))
+        else:
+            tally.skip(asset.external_id, f"category {key!r} is not a category of job {job.name!r}", job.name)
+    if objects:
+        tally.wrote(job.name, len(objects))
+        if tool != Tool.RECTANGLE:
+            tally.count("boxed", job.name)
+        if clamped:
+            tally.count("clamped", job.name)
+    return objects
+
+
+def _box_object(asset: ExportAsset, job: Job, annotation: dict[str, Any], tally: Tally) -> _Object | None:
+    """The object of a plain box of a known category (``geometry.plain_box``) at least a pixel
+    wide and high, with the numbers of the general path; None for anything else, which goes there."""
+    box = geometry.plain_box(annotation)
+    if box is None or box[0] not in job.categories:
+        return None
+    key, lo_x, lo_y, hi_x, hi_y = box
+    assert asset.resolution is not None
+    result = _whole_pixels(lo_x, lo_y, hi_x, hi_y, asset.resolution)
+    if isinstance(result, str):
+        return None
+    tally.wrote(job.name, 1)
+    if result[1]:
+        tally.count("clamped", job.name)
+    return _Object(key, job.name, result[0])
 
 
 def _pixel_box(shape: Shape, size: tuple[int, int]) -> tuple[tuple[int, int, int, int], bool] | str:
@@ -222,20 +263,26 @@ def _leaf(tag: str, text: str) -> str:
     return f"<{tag}>{_escape(text)}</{tag}>" if text else f"<{tag} />"
 
 
-def _document(folder: str, filename: str, size: tuple[int, int], objects: list[_Object]) -> bytes:
-    """The XML document, written directly (about 10x faster than building an ElementTree and serializing
-    it; the bytes are the same, which tests/export/test_pascal_voc.py checks against ElementTree)."""
-    parts = [
-        "<?xml version='1.0' encoding='utf-8'?>\n<annotation>\n",
-        f"{_INDENT}{_leaf('folder', folder)}\n",
-        f"{_INDENT}{_leaf('filename', filename)}\n",
-        f"{_INDENT}{_leaf('path', f'{folder}/{filename}')}\n",
-        f"{_INDENT}<source>\n{_INDENT * 2}<database>{_DATABASE}</database>\n{_INDENT}</source>\n",
+def _document(folder: str, filename: str, size: tuple[int, int], objects: str) -> bytes:
+    """The XML document around ``objects`` (:func:`_objects_text`), written directly (about 10x faster than
+    building an ElementTree and serializing it; the bytes are the same, which tests/export/test_pascal_voc.py
+    checks against ElementTree)."""
+    return (
+        "<?xml version='1.0' encoding='utf-8'?>\n<annotation>\n"
+        f"{_INDENT}{_leaf('folder', folder)}\n"
+        f"{_INDENT}{_leaf('filename', filename)}\n"
+        f"{_INDENT}{_leaf('path', f'{folder}/{filename}')}\n"
+        f"{_INDENT}<source>\n{_INDENT * 2}<database>{_DATABASE}</database>\n{_INDENT}</source>\n"
         f"{_INDENT}<size>\n{_INDENT * 2}<width>{size[0]}</width>\n{_INDENT * 2}<height>{size[1]}</height>\n"
-        f"{_INDENT * 2}<depth>{_DEPTH}</depth>\n{_INDENT}</size>\n",
-        f"{_INDENT}<segmented>0</segmented>\n",
-    ]
+        f"{_INDENT * 2}<depth>{_DEPTH}</depth>\n{_INDENT}</size>\n"
+        f"{_INDENT}<segmented>0</segmented>\n{objects}</annotation>\n"
+    ).encode()
+
+
+def _objects_text(objects: list[_Object]) -> str:
+    """The ``<object>`` elements of a document."""
     i2, i3 = _INDENT * 2, _INDENT * 3
+    parts = []
     for item in objects:
         xmin, ymin, xmax, ymax = item.box
         parts.append(
@@ -244,8 +291,7 @@ def _document(folder: str, filename: str, size: tuple[int, int], objects: list[_
             f"{i2}<occluded>0</occluded>\n{i2}<bndbox>\n{i3}<xmin>{xmin}</xmin>\n{i3}<ymin>{ymin}</ymin>\n"
             f"{i3}<xmax>{xmax}</xmax>\n{i3}<ymax>{ymax}</ymax>\n{i2}</bndbox>\n{_INDENT}</object>\n"
         )
-    parts.append("</annotation>\n")
-    return "".join(parts).encode("utf-8")
+    return "".join(parts)
 
 
 def _check_options(options: ExportOptions) -> None:

@@ -32,11 +32,12 @@ import yaml
 from labelport.enums import InputType, Tool
 from labelport.export import geometry
 from labelport.export.formats import register
-from labelport.export.formats.base import FormatSpec, Writer, object_job, refuse, split_of
+from labelport.export.formats.base import FormatSpec, StagedWriter, object_job, refuse, split_of
 from labelport.export.geometry import Point
 from labelport.export.media import add_media_copies
 from labelport.export.model import ExportAsset, ExportContext, ExportOptions, Frame
 from labelport.export.names import NameAllocator, safe_path, strip_image_suffix
+from labelport.export.report import Tally
 from labelport.export.zipwriter import COPY_CHUNK
 from labelport.ontology import Job
 
@@ -185,17 +186,25 @@ class _Values:
     clamped: bool
 
 
-class YoloWriter(Writer):
-    def open(self) -> None:
-        self.names = NameAllocator()
-        self.holes: Counter[str] = Counter()
-        self.clamped: Counter[str] = Counter()
-        note_unexported(
-            self.ctx, "YOLO takes OBJECT_DETECTION jobs whose tools are all among rectangle, polygon and semantic"
-        )
+class YoloWriter(StagedWriter):
+    def setup(self) -> None:
         self.plan = self.ctx.options.split
         self.outputs = self._outputs()
         self.video = self.ctx.input_type == InputType.VIDEO
+
+    def parallel(self) -> bool:
+        return not self.video  # a video's frames are written as they are converted
+
+    def open(self) -> None:
+        self.setup()
+        self.names = NameAllocator()
+        self.counted: Counter[tuple[str, str]] = Counter()  # ("holes" | "clamped", job) -> annotations
+        note_unexported(
+            self.ctx, "YOLO takes OBJECT_DETECTION jobs whose tools are all among rectangle, polygon and semantic"
+        )
+        for output in self.outputs:
+            if output.polygons_only:
+                self.ctx.report.note(self._mixing_note(output.jobs, output.folder == ""))
         if self.plan is not None:
             self._split_notes()
         self.remote: io.TextIOWrapper | None = None
@@ -225,8 +234,6 @@ class YoloWriter(Writer):
                     names.append(f"{job.name}/{key}" if merged else key)
             tools = {tool for job in jobs for tool in job.tools}
             mixed = Tool.RECTANGLE in tools and bool(tools & _REGION_TOOLS)
-            if mixed:
-                self.ctx.report.note(self._mixing_note(jobs, merged))
             outputs.append(_Output(folder, jobs, classes, names, mixed))
         return outputs
 
@@ -311,26 +318,37 @@ class YoloWriter(Writer):
     # -- one asset --------------------------------------------------------------------------------
 
     def write_asset(self, asset: ExportAsset) -> None:
-        if not asset.labels:
-            return
-        response = asset.labels[0].json_response
-        stem = asset_stem(asset.external_id)
-        if self.plan is not None:
-            stem = pairable(stem)
-        name = self.names.allocate(asset.external_id, stem)
-        split = split_of(self.ctx.options, asset)
         if self.video:
-            self._video(asset, name, response, split)
+            if asset.labels:
+                self._video(asset, self._name(asset), asset.labels[0].json_response, split_of(self.ctx.options, asset))
         else:
-            self._image(asset, name, response, split)
+            super().write_asset(asset)
 
-    def _image(self, asset: ExportAsset, name: str, response: dict[str, Any], split: str | None) -> None:
+    def _name(self, asset: ExportAsset) -> str:
+        stem = asset_stem(asset.external_id)
+        return self.names.allocate(asset.external_id, pairable(stem) if self.plan is not None else stem)
+
+    def convert(self, asset: ExportAsset, tally: Tally) -> list[str] | None:
+        """The text of the image's label file in each output."""
+        if not asset.labels:
+            return None
+        response = asset.labels[0].json_response
         rotation = geometry.rotation_of(response)
+        return [self._label_text(output, asset.external_id, response, rotation, tally) for output in self.outputs]
+
+    def emit(self, asset: ExportAsset, converted: list[str] | None, tally: Tally) -> None:
+        tally.tell(self.ctx.report, self.counted)
+        if converted is None:
+            return
+        name = self._name(asset)
+        split = split_of(self.ctx.options, asset)
         source = str(asset.media_path) if asset.media_path is not None else asset.content
         images: list[str] = []
-        for output in self.outputs:
+        for output, text in zip(self.outputs, converted, strict=True):
             image = self._image_member(output, split, f"{name}{asset.media_suffix}")
-            label_file = self._write_labels(output, asset.external_id, name, response, rotation, split)
+            label_file = self._label_member(output, name, split)
+            self.ctx.archive.write_text(label_file, text)
+            self.ctx.report.files += 1
             self._remote_row(asset.external_id, source, image, label_file)
             if image not in images:
                 images.append(image)
@@ -356,7 +374,12 @@ class YoloWriter(Writer):
                 stem = frame_stem(name, index, count)
                 stems.append(stem if split is None else f"{split}/{stem}")
                 rotation = geometry.rotation_of(frame)
-                label_file = self._write_labels(output, asset.external_id, stem, frame, rotation, split)
+                tally = Tally()
+                label_file = self._label_member(output, stem, split)
+                text = self._label_text(output, asset.external_id, frame, rotation, tally)
+                self.ctx.archive.write_text(label_file, text)
+                self.ctx.report.files += 1
+                tally.tell(self.ctx.report, self.counted)
                 media = frame_at(asset, index)
                 image = self._image_member(output, split, f"{stem}{media.suffix}") if media is not None else ""
                 source = (str(media.path) if media.path else media.url or "") if media is not None else asset.content
@@ -383,93 +406,70 @@ class YoloWriter(Writer):
         if self.remote is not None:
             self.rows.writerow((external_id, source, image, label_file))
 
-    def _write_labels(
-        self,
-        output: _Output,
-        external_id: str,
-        stem: str,
-        response: dict[str, Any],
-        rotation: int,
-        split: str | None = None,
+    def _label_member(self, output: _Output, stem: str, split: str | None) -> str:
+        return f"{output.folder}labels/{stem}.txt" if split is None else f"{output.folder}labels/{split}/{stem}.txt"
+
+    def _label_text(
+        self, output: _Output, external_id: str, response: dict[str, Any], rotation: int, tally: Tally
     ) -> str:
-        rows = [
-            row
-            for job in output.jobs
-            for annotation in annotations_of(response, job.name)
-            for row in self._rows(output, job, external_id, annotation, rotation)
-        ]
-        member = f"{output.folder}labels/{stem}.txt" if split is None else f"{output.folder}labels/{split}/{stem}.txt"
-        self.ctx.archive.write_text(member, "".join(rows))
-        self.ctx.report.files += 1
-        return member
+        return "".join(
+            [
+                row
+                for job in output.jobs
+                for annotation in annotations_of(response, job.name)
+                for row in self._rows(output, job, external_id, annotation, rotation, tally)
+            ]
+        )
 
     def _rows(
-        self, output: _Output, job: Job, external_id: str, annotation: dict[str, Any], rotation: int
+        self, output: _Output, job: Job, external_id: str, annotation: dict[str, Any], rotation: int, tally: Tally
     ) -> list[str]:
         if rotation == 0 and not output.polygons_only:
-            row = self._box_row(output, job, annotation)
+            row = _box_row(output, job, annotation, tally)
             if row is not None:
                 return [row]
         tool = annotation.get("type")
         if tool not in SHAPE_TOOLS:
             reason = f"{tool!r} annotations cannot be written in YOLO (rectangle, polygon and semantic only)"
-            self.ctx.report.skip(external_id, reason, job.name)
+            tally.skip(external_id, reason, job.name)
             return []
         shape = read_shape(annotation, rotation)
         if isinstance(shape, str):
-            self.ctx.report.skip(external_id, shape, job.name)
+            tally.skip(external_id, shape, job.name)
             return []
         result = _values(shape, output.polygons_only)
         if isinstance(result, str):
-            self.ctx.report.skip(external_id, result, job.name)
+            tally.skip(external_id, result, job.name)
             return []
         ids = []
         for key in shape.categories:
             cls = output.classes.get((job.name, key))
             if cls is None:
-                self.ctx.report.skip(external_id, f"category {key!r} is not a category of job {job.name!r}", job.name)
+                tally.skip(external_id, f"category {key!r} is not a category of job {job.name!r}", job.name)
             else:
                 ids.append(cls)
         if ids:
-            self.ctx.report.wrote(job.name, len(ids))
+            tally.wrote(job.name, len(ids))
             if shape.holes and tool != Tool.RECTANGLE:
-                self.holes[job.name] += 1
+                tally.count("holes", job.name)
             if result.clamped:
-                self.clamped[job.name] += 1
+                tally.count("clamped", job.name)
         text = _row_text(result.values)
         return [f"{cls} {text}\n" for cls in ids]
-
-    def _box_row(self, output: _Output, job: Job, annotation: dict[str, Any]) -> str | None:
-        """The row of a plain box of a known category (``geometry.plain_box``) that survives clamping,
-        with the numbers and text of the general path; None for anything else, which goes there."""
-        box = geometry.plain_box(annotation)
-        if box is None:
-            return None
-        key, lo_x, lo_y, hi_x, hi_y = box
-        cls = output.classes.get((job.name, key))
-        if cls is None:
-            return None
-        result = _box_values(lo_x, lo_y, hi_x, hi_y, False)
-        if isinstance(result, str):
-            return None
-        self.ctx.report.wrote(job.name, 1)
-        if result.clamped:
-            self.clamped[job.name] += 1
-        x, y, w, h = result.values
-        return _BOX_ROW(cls, x + 0.0, y + 0.0, w + 0.0, h + 0.0)
 
     # -- end --------------------------------------------------------------------------------------
 
     def close(self) -> None:
         for job in self.ctx.jobs:
-            if self.holes[job.name]:
+            holes, clamped = self.counted[("holes", job.name)], self.counted[("clamped", job.name)]
+            if holes:
                 self.ctx.report.note(
-                    f"job {job.name}: holes dropped from {plural(self.holes[job.name], 'region')}; a YOLO segment has "
+                    f"job {job.name}: holes dropped from {plural(holes, 'region')}; a YOLO segment has "
                     "one ring, so only the outer ring is written"
                 )
-            if self.clamped[job.name]:
+            if clamped:
                 self.ctx.report.note(
-                    f"job {job.name}: {plural(self.clamped[job.name], 'annotation')} extended outside the image; "
+                    f"job {job.name}: {plural(clamped, 'annotation')} extended outside the image; "
                     "their coordinates were clamped to [0, 1]"
                 )
         for output in self.outputs:
@@ -481,6 +481,26 @@ class YoloWriter(Writer):
             self.remote.detach()  # the spool owns the file from here
             self.remote_spool.finish(self.ctx, f"{self.ctx.media_folder}/remote_assets.csv")
         self.ctx.extras["renamed"] = self.names.renamed
+
+
+def _box_row(output: _Output, job: Job, annotation: dict[str, Any], tally: Tally) -> str | None:
+    """The row of a plain box of a known category (``geometry.plain_box``) that survives clamping,
+    with the numbers and text of the general path; None for anything else, which goes there."""
+    box = geometry.plain_box(annotation)
+    if box is None:
+        return None
+    key, lo_x, lo_y, hi_x, hi_y = box
+    cls = output.classes.get((job.name, key))
+    if cls is None:
+        return None
+    result = _box_values(lo_x, lo_y, hi_x, hi_y, False)
+    if isinstance(result, str):
+        return None
+    tally.wrote(job.name, 1)
+    if result.clamped:
+        tally.count("clamped", job.name)
+    x, y, w, h = result.values
+    return _BOX_ROW(cls, x + 0.0, y + 0.0, w + 0.0, h + 0.0)
 
 
 def _values(shape: Shape, polygons_only: bool) -> _Values | str:

@@ -1,0 +1,177 @@
+"""Converting assets in worker processes while the exporting process writes the archive.
+
+A :class:`~labelport.export.formats.base.StagedWriter` splits its work on an asset in two: ``convert``
+(reading the labels and turning them into rows, XML or JSON: most of an export's time, and the same
+whatever came before) and ``emit`` (names, ids, counters, the archive). Here the exporting process lists
+the selected assets a page at a time (their primary keys only) and hands each page to a pool of worker
+processes; each worker reads its page from the store with its own connection, converts every asset and
+sends back the results, which the exporting process emits in page order. The archive is therefore the
+same, byte for byte, as a serial export's (tests/export/test_parallel.py checks every staged format), and
+memory stays bounded: at most ``IN_FLIGHT`` pages per worker wait to be emitted.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import sys
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.engine import make_url
+
+from labelport.errors import ValidationError
+from labelport.export import formats, source
+from labelport.export.formats.base import StagedWriter, Writer
+from labelport.export.model import ExportAsset, ExportContext, expand
+from labelport.export.report import ExportReport, Tally
+from labelport.store import schema
+from labelport.store.engine import Store
+
+A = schema.assets
+#: Below this many matched assets an export runs in one process: starting workers (about half a second
+#: each: a fresh interpreter importing labelport) would cost more than they save.
+PARALLEL_MIN_ASSETS = 2_000
+#: Pages handed to each worker ahead of the one being emitted.
+IN_FLIGHT = 2
+#: The most workers chosen when ``workers`` is not given.
+MAX_AUTO_WORKERS = 8
+
+#: Workers are forked on Linux: they start at once and, unlike spawned ones, do not import the caller's
+#: ``__main__`` again (a script without an ``if __name__ == "__main__":`` guard would export twice). They open
+#: their own store and never touch the connections they inherit, and leave with ``os._exit``, so those are
+#: left alone. Elsewhere (macOS, where forking is unsafe, and Windows) they are spawned, only when asked for.
+_FORK = sys.platform.startswith("linux")
+
+#: One asset as the exporting process receives it: the asset (labels without their jsonResponse) and, when
+#: it has labels, the converted result and tally of each of its outputs (``expand``'s copies).
+Converted = tuple[ExportAsset, list[tuple[Any, Tally]] | None]
+
+
+def worker_count(requested: int | None, matched: int, store: Store, writer: Writer) -> int:
+    """How many worker processes convert this export (1: none, the exporting process does it all)."""
+    if requested is not None and (isinstance(requested, bool) or not isinstance(requested, int) or requested < 1):
+        raise ValidationError(
+            f"workers must be a positive whole number of processes (1: convert in the exporting process), "
+            f"not {requested!r}; leave it out to use one per core on large exports."
+        )
+    if not isinstance(writer, StagedWriter) or not writer.parallel() or not _shareable(store):
+        return 1
+    if requested is None:
+        large = matched >= PARALLEL_MIN_ASSETS and _FORK
+        return min(os.cpu_count() or 1, MAX_AUTO_WORKERS) if large else 1
+    return requested
+
+
+def _shareable(store: Store) -> bool:
+    """Whether other processes can open the store (not an in-memory SQLite database)."""
+    return store.dialect != "sqlite" or make_url(store.url).database not in (None, "", ":memory:")
+
+
+class _NoArchive:
+    """The archive of a worker's context: ``convert`` must not write, so any use is a bug, said loudly."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"a writer's convert() used the archive ({name}); only emit() may write")
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """What a worker needs to read and convert pages like the exporting process would."""
+
+    url: str
+    media_dir: str
+    ctx: ExportContext
+    selection: source.Selection
+    one_label_per_output: bool
+
+
+_worker: tuple[Store, StagedWriter, _Setup] | None = None
+
+
+def _start(setup: _Setup) -> None:
+    global _worker
+    gc.disable()  # pages of small acyclic objects, freed by reference counting; see labelport._gc
+    writer = formats.get(setup.ctx.options.fmt).writer(setup.ctx)
+    assert isinstance(writer, StagedWriter)
+    writer.setup()
+    _worker = (Store(setup.url, setup.media_dir), writer, setup)
+
+
+def _convert_page(keys: list[int]) -> list[Converted]:
+    assert _worker is not None, "worker not started"
+    store, writer, setup = _worker
+    page: list[Converted] = []
+    where = [A.c.pk.in_(keys)]
+    for asset in source.stream(store, where, setup.selection, setup.ctx.input_type, page_size=len(keys)):
+        converted = None
+        if asset.labels:
+            converted = []
+            for item in expand(asset, setup.one_label_per_output):
+                tally = Tally()
+                converted.append((writer.convert(item, tally), tally))
+        page.append((_light(asset), converted))
+    return page
+
+
+def _light(asset: ExportAsset) -> ExportAsset:
+    """The asset without its labels' jsonResponse, which ``emit`` does not read: less to send back."""
+    return replace(asset, labels=[replace(label, json_response={}) for label in asset.labels])
+
+
+def _key_pages(store: Store, where: list[ColumnElement[bool]], page_size: int) -> Iterator[list[int]]:
+    """The primary keys of the selected assets, in export order, a page at a time."""
+    last = 0
+    while True:
+        with store.read() as conn:
+            keys = list(
+                conn.execute(select(A.c.pk).where(*where, A.c.pk > last).order_by(A.c.pk).limit(page_size)).scalars()
+            )
+        if not keys:
+            return
+        yield keys
+        if len(keys) < page_size:
+            return
+        last = keys[-1]
+
+
+def converted(
+    store: Store,
+    where: list[ColumnElement[bool]],
+    ctx: ExportContext,
+    selection: source.Selection,
+    one_label_per_output: bool,
+    workers: int,
+    page_size: int | None = None,
+) -> Iterator[Converted]:
+    """Every selected asset, in export order, converted by ``workers`` processes."""
+    setup = _Setup(
+        url=store.url,
+        media_dir=str(store.media_dir),
+        ctx=replace(ctx, archive=_NoArchive(), report=ExportReport(ctx.project_id, ctx.options.fmt), extras={}),  # type: ignore[arg-type]
+        selection=selection,
+        one_label_per_output=one_label_per_output,
+    )
+    pages = _key_pages(store, where, page_size or source.PAGE_SIZE)
+    context = multiprocessing.get_context("fork" if _FORK else "spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(setup,)) as pool:
+        pending: deque[Future[list[Converted]]] = deque()
+        try:
+            for keys in pages:
+                pending.append(pool.submit(_convert_page, keys))
+                if len(pending) >= workers * IN_FLIGHT:
+                    break
+            while pending:
+                page = pending.popleft().result()
+                keys = next(pages, None)
+                if keys is not None:
+                    pending.append(pool.submit(_convert_page, keys))
+                yield from page
+        finally:
+            for future in pending:
+                future.cancel()
