@@ -13,11 +13,11 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import Protocol
 
 from labelport.errors import ExportError
 from labelport.export.names import DigestSet
-from labelport.export.zipwriter import DEFLATED, STORED, ZipWriter
+from labelport.export.zipwriter import DEFLATED, STORED, DeflatedPart, ZipWriter
 
 #: Media are stored as they are (images and videos are compressed already); text is deflated.
 _STORED_SUFFIXES = frozenset(
@@ -33,6 +33,14 @@ def _method(name: str) -> int:
     dot = name.rfind(".")
     suffix = name[dot:].lower() if dot > name.rfind("/") else ""
     return STORED if suffix in _STORED_SUFFIXES else DEFLATED
+
+
+class Member(Protocol):
+    """A member being written: bytes, and parts compressed ahead of time."""
+
+    def write(self, data: bytes) -> int: ...
+
+    def write_part(self, part: DeflatedPart) -> None: ...
 
 
 class Archive:
@@ -61,14 +69,18 @@ class Archive:
         with source.open("rb") as reader:
             self._zip.copy_file(name, reader, method)
 
+    def part(self) -> DeflatedPart:
+        """A part of a member to come, compressed as it is written (``member.write_part(part)`` adds it)."""
+        return DeflatedPart(self._zip.level)
+
     @contextmanager
-    def open(self, name: str, large: bool = False) -> Iterator[IO[bytes]]:
+    def open(self, name: str, large: bool = False) -> Iterator[Member]:
         """A member to stream into (for big JSON files and downloads); ``large`` is accepted for
         compatibility: every streamed member can exceed 4 GiB."""
         del large
         self._claim(name)
         with self._zip.open(name, _method(name)) as writer:
-            yield writer  # type: ignore[misc]
+            yield writer
 
 
 @contextmanager

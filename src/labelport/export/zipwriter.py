@@ -16,7 +16,7 @@ import tempfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, Any
 
 STORED, DEFLATED = 0, 8
 #: 1980-01-01 00:00:00 in MS-DOS format: the same bytes for the same contents, whenever exported.
@@ -37,6 +37,82 @@ _ZIP64_LOCAL_EXTRA = struct.Struct("<HHQQ")
 COPY_CHUNK = 1 << 16
 
 
+def crc32_combine(crc1: int, crc2: int, length2: int) -> int:
+    """The CRC-32 of ``a + b`` from ``crc32(a)``, ``crc32(b)`` and ``len(b)`` (zlib's method: appending
+    ``length2`` zero bytes to ``a`` is a linear map over GF(2), applied by repeated squaring of the one-zero-bit
+    operator; then the CRC of ``b`` is added)."""
+    if length2 <= 0:
+        return crc1
+    odd = [0xEDB88320] + [1 << bit for bit in range(31)]  # one zero bit
+    even = _gf2_square(odd)  # two zero bits
+    odd = _gf2_square(even)  # four zero bits
+    while True:  # the first squaring gives one zero byte
+        even = _gf2_square(odd)
+        if length2 & 1:
+            crc1 = _gf2_times(even, crc1)
+        length2 >>= 1
+        if not length2:
+            break
+        odd = _gf2_square(even)
+        if length2 & 1:
+            crc1 = _gf2_times(odd, crc1)
+        length2 >>= 1
+        if not length2:
+            break
+    return crc1 ^ crc2
+
+
+def _gf2_times(matrix: list[int], vector: int) -> int:
+    total, row = 0, 0
+    while vector:
+        if vector & 1:
+            total ^= matrix[row]
+        vector >>= 1
+        row += 1
+    return total
+
+
+def _gf2_square(matrix: list[int]) -> list[int]:
+    return [_gf2_times(matrix, matrix[row]) for row in range(32)]
+
+
+class DeflatedPart:
+    """A part of a deflated member, compressed as it is written into a temporary file, then put into the
+    member by :meth:`_MemberWriter.write_part` without compressing it again.
+
+    Big members assembled at the end of an export (COCO's ``images`` and ``annotations``, Kili's ``data.json``)
+    are spooled this way: their compression happens while assets stream in, not all at once at the end. The
+    part is a run of deflate blocks ending on a byte boundary (``Z_SYNC_FLUSH``) that refers to nothing before
+    it, so it can follow any other run of blocks in a deflate stream; its CRC joins the member's with
+    :func:`crc32_combine`.
+    """
+
+    def __init__(self, level: int) -> None:
+        self.file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self.crc = 0
+        self.size = 0
+        self.compressed = 0
+        self._compressor: Any = zlib.compressobj(level, zlib.DEFLATED, -15)
+
+    def write(self, data: bytes) -> None:
+        self.crc = zlib.crc32(data, self.crc)
+        self.size += len(data)
+        out = self._compressor.compress(data)
+        if out:
+            self.file.write(out)
+            self.compressed += len(out)
+
+    def _seal(self) -> None:
+        if self._compressor is not None:
+            tail = self._compressor.flush(zlib.Z_SYNC_FLUSH)
+            self.file.write(tail)
+            self.compressed += len(tail)
+            self._compressor = None
+
+    def close(self) -> None:
+        self.file.close()
+
+
 class _MemberWriter:
     """The file-like object :meth:`ZipWriter.open` yields: compresses and checksums what is written."""
 
@@ -44,8 +120,30 @@ class _MemberWriter:
         self.crc = 0
         self.size = 0
         self.compressed = 0
+        self._level = level
         self._compressor = zlib.compressobj(level, zlib.DEFLATED, -15) if method == DEFLATED else None
         self._out: IO[bytes] | None = None
+
+    def write_part(self, part: DeflatedPart) -> None:
+        """Add a :class:`DeflatedPart`'s data: copied as it is into a deflated member (the blocks written so
+        far are flushed to a byte boundary, and a fresh compressor follows, since the part's data is not in
+        the current one's window), decompressed into a stored one."""
+        assert self._out is not None
+        part._seal()
+        part.file.seek(0)
+        if self._compressor is None:
+            inflater = zlib.decompressobj(-15)
+            while chunk := part.file.read(COPY_CHUNK):
+                self.write(inflater.decompress(chunk))
+            return
+        flushed = self._compressor.flush(zlib.Z_SYNC_FLUSH)
+        self._out.write(flushed)
+        self.compressed += len(flushed)
+        shutil.copyfileobj(part.file, self._out, COPY_CHUNK)
+        self.compressed += part.compressed
+        self.crc = crc32_combine(self.crc, part.crc, part.size)
+        self.size += part.size
+        self._compressor = zlib.compressobj(self._level, zlib.DEFLATED, -15)
 
     def write(self, data: bytes) -> int:
         assert self._out is not None
@@ -70,7 +168,7 @@ class ZipWriter:
 
     def __init__(self, out: IO[bytes], level: int = 6) -> None:
         self._out = out
-        self._level = level
+        self.level = self._level = level
         self._offset = out.tell()
         self._central: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self._entries = 0

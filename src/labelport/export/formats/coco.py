@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import copy
 import math
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import orjson
@@ -32,6 +30,7 @@ import orjson
 from labelport.enums import InputType, Tool
 from labelport.errors import ExportError
 from labelport.export import geometry
+from labelport.export.archive import Archive, Member
 from labelport.export.formats import register
 from labelport.export.formats.base import FormatSpec, StagedWriter, object_job, refuse, split_of
 from labelport.export.geometry import Point
@@ -39,7 +38,6 @@ from labelport.export.media import add_media
 from labelport.export.model import ExportAsset, ExportOptions
 from labelport.export.names import DigestSet, safe_path
 from labelport.export.report import Tally
-from labelport.export.zipwriter import COPY_CHUNK
 from labelport.ontology import Job
 
 #: Pixel coordinates, box sides and polygon areas are rounded to this many decimals.
@@ -303,27 +301,26 @@ def _region_with_holes(outer: list[Point], holes: list[list[Point]], size: tuple
 
 
 class _Spool:
-    """A JSON array's items, one a line, in a temporary file until the file is assembled."""
+    """A JSON array's items, one a line, compressed as they come into a part of the file to be assembled."""
 
-    def __init__(self) -> None:
-        self.file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (open until the file is assembled)
+    def __init__(self, archive: Archive) -> None:
+        self.part = archive.part()
         self.count = 0
 
     def add(self, data: bytes) -> None:
-        self.file.write(data if self.count == 0 else b",\n" + data)
+        self.part.write(data if self.count == 0 else b",\n" + data)
         self.count += 1
 
-    def copy_array(self, out: IO[bytes]) -> None:
+    def copy_array(self, out: Member) -> None:
         if self.count == 0:
             out.write(b"[]")
             return
         out.write(b"[\n")
-        self.file.seek(0)
-        shutil.copyfileobj(self.file, out, COPY_CHUNK)
+        out.write_part(self.part)
         out.write(b"\n]")
 
     def close(self) -> None:
-        self.file.close()
+        self.part.close()
 
 
 @dataclass
@@ -362,9 +359,9 @@ class CocoWriter(StagedWriter):
         self.setup()
         for target in self.targets.values():
             if not target.annotations:  # a merged export's targets are one
-                target.annotations = {split: _Spool() for split in self.splits}
+                target.annotations = {split: _Spool(self.ctx.archive) for split in self.splits}
         #: The images of each split ("" without a split): ids run from 1 within each.
-        self.images = {split: _Spool() for split in self.splits}
+        self.images = {split: _Spool(self.ctx.archive) for split in self.splits}
         self.taken = DigestSet()  # the data/ names handed out, lower case
         self.renamed: list[tuple[str, str]] = []
         self.latest_label = ""
@@ -616,7 +613,7 @@ def _shape_fields(category_id: int, shape: Shape) -> dict[str, Any]:
 
 
 def _assemble(
-    out: IO[bytes], info: dict[str, Any], categories: list[dict[str, Any]], images: _Spool, annotations: _Spool
+    out: Member, info: dict[str, Any], categories: list[dict[str, Any]], images: _Spool, annotations: _Spool
 ) -> None:
     out.write(b'{"info":' + orjson.dumps(info) + b',\n"licenses":[],\n"categories":[\n')
     out.write(b",\n".join(orjson.dumps(record) for record in categories))

@@ -12,9 +12,7 @@ normalized coordinates are written, as Kili documents (its current exporter adds
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from typing import IO, Any
+from typing import Any
 
 import orjson
 
@@ -26,7 +24,7 @@ from labelport.export.media import add_media
 from labelport.export.model import ExportAsset, ExportLabel
 from labelport.export.names import NameAllocator, safe_path
 from labelport.export.report import Tally
-from labelport.export.zipwriter import COPY_CHUNK
+from labelport.export.zipwriter import DeflatedPart
 
 _OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 _ROTATED_TYPES = frozenset({InputType.IMAGE, InputType.VIDEO})
@@ -37,9 +35,9 @@ class KiliWriter(StagedWriter):
     def open(self) -> None:
         self.names = NameAllocator()
         self.media_names = NameAllocator()
-        # data.json is spooled, then written in close(): a zip takes one member at a time, and media
-        # members are written while assets come.
-        self.spool: IO[bytes] | None = tempfile.TemporaryFile() if self.ctx.options.single_file else None  # noqa: SIM115 - closed in close()
+        # data.json is spooled (compressed as it comes), then written in close(): a zip takes one member at a
+        # time, and media members are written while assets come.
+        self.spool: DeflatedPart | None = self.ctx.archive.part() if self.ctx.options.single_file else None
         self.first = True
 
     def parallel(self) -> bool:
@@ -66,10 +64,9 @@ class KiliWriter(StagedWriter):
 
     def close(self) -> None:
         if self.spool is not None:
-            self.spool.seek(0)
             with self.ctx.archive.open("data.json", large=True) as out:
                 out.write(b"[\n")
-                shutil.copyfileobj(self.spool, out, COPY_CHUNK)
+                out.write_part(self.spool)
                 out.write(b"\n]\n" if not self.first else b"]\n")
             self.spool.close()
             self.ctx.report.files += 1
