@@ -73,29 +73,71 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[int, s
     return url, ids
 
 
-def _peak_bytes(url: str, project_id: str, target: Path, fmt: str, layout: str, single_file: bool) -> int:
+def _peak_bytes(url: str, project_id: str, target: Path, fmt: str, layout: str, single_file: bool, workers: int) -> int:
     with labelport.Client(url, user_email="memory@example.com", disable_tqdm=True) as client:
         gc.collect()
         tracemalloc.start()
         try:
             report = client.export_labels(
-                project_id, target, fmt, layout=layout, single_file=single_file, with_assets=False
+                project_id, target, fmt, layout=layout, single_file=single_file, with_assets=False, workers=workers
             )
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
     assert report.assets_exported == report.assets_matched and not report.skipped
+    assert report.workers == workers
     return peak
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize(("fmt", "layout", "single_file"), FORMATS)
-def test_export_memory_does_not_grow_with_the_project(projects, tmp_path, monkeypatch, fmt, layout, single_file):
+def test_export_memory_does_not_grow_with_the_project(
+    projects, tmp_path, monkeypatch, fmt, layout, single_file, workers
+):
+    """In one process, and in the exporting process of a parallel export (results in flight are bounded)."""
     url, ids = projects
     monkeypatch.setattr(source, "PAGE_SIZE", 50)
-    _peak_bytes(url, ids[SMALL], tmp_path / "warm-up.zip", fmt, layout, single_file)
-    small = _peak_bytes(url, ids[SMALL], tmp_path / "small.zip", fmt, layout, single_file)
-    large = _peak_bytes(url, ids[LARGE], tmp_path / "large.zip", fmt, layout, single_file)
+    args = (fmt, layout, single_file, workers)
+    _peak_bytes(url, ids[SMALL], tmp_path / "warm-up.zip", *args)
+    small = _peak_bytes(url, ids[SMALL], tmp_path / "small.zip", *args)
+    large = _peak_bytes(url, ids[LARGE], tmp_path / "large.zip", *args)
     per_asset = (large - small) / (LARGE - SMALL)
     assert per_asset < 400, (
         f"{fmt}: peak {large / 1e6:.2f} MB for {LARGE} assets, {small / 1e6:.2f} MB for {SMALL}: {per_asset:.0f} B/asset"
     )
+
+
+@pytest.fixture(scope="module")
+def issue_projects(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[int, str]]:
+    """The sizes the scale issue names: 2,000 and 20,000 assets of the same small labels."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('memory-issue') / 'store.db'}"
+    ids = {}
+    with labelport.Client(url, user_email="memory@example.com", disable_tqdm=True) as client:
+        for size in (2_000, 20_000):
+            project_id = client.create_project(f"{size} assets", "IMAGE", image_interface())["id"]
+            external_ids = [f"image_{size}_{n:05d}.jpg" for n in range(size)]
+            client.append_many_to_dataset(
+                project_id,
+                content_array=[f"https://images.example.com/{e}" for e in external_ids],
+                external_id_array=external_ids,
+                resolution_array=[{"width": 640, "height": 480}] * size,
+            )
+            client.append_labels(
+                project_id=project_id,
+                asset_external_id_array=external_ids,
+                json_response_array=[{"JOB_0": _response(n)["JOB_0"]} for n in range(size)],
+            )
+            ids[size] = project_id
+    return url, ids
+
+
+@pytest.mark.parametrize(("fmt", "workers"), [("kili", 1), ("coco", 2)])
+def test_the_peak_grows_less_than_half_from_2000_to_20000_assets(issue_projects, tmp_path, fmt, workers):
+    """Ten times the assets, with the default page size: the peak traced memory grows by less than 1.5×
+    (kili: a member per asset, in one process; coco: the exporting process of a parallel export)."""
+    url, ids = issue_projects
+    args = (fmt, "split", False, workers)
+    _peak_bytes(url, ids[2_000], tmp_path / "warm-up.zip", *args)
+    small = _peak_bytes(url, ids[2_000], tmp_path / "small.zip", *args)
+    large = _peak_bytes(url, ids[20_000], tmp_path / "large.zip", *args)
+    assert large < 1.5 * small, f"{fmt}: peak {large / 1e6:.2f} MB for 20,000 assets, {small / 1e6:.2f} MB for 2,000"
