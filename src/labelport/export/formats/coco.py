@@ -168,13 +168,19 @@ def _runs(starts: np.ndarray, ends: np.ndarray, total: int) -> tuple[list[int], 
     """Alternating background/foreground run lengths from sorted spans (adjacent spans merge)."""
     if starts.size == 0:
         return [total], 0
-    joined = np.concatenate(([False], starts[1:] == ends[:-1]))  # a span that continues the previous one
-    starts, ends = starts[~joined], ends[np.concatenate((~joined[1:], [True]))]
-    gaps = starts - np.concatenate(([0], ends[:-1]))
-    counts = np.column_stack((gaps, ends - starts)).ravel().tolist()
-    if ends[-1] < total:
-        counts.append(int(total - ends[-1]))
-    return counts, int((ends - starts).sum())
+    area = int(ends.sum() - starts.sum())
+    bounds = np.empty(2 * starts.size + 2, np.int64)  # 0, start, end, start, end, ..., total
+    bounds[0], bounds[-1] = 0, total
+    bounds[1:-1:2], bounds[2:-1:2] = starts, ends
+    joined = np.flatnonzero(starts[1:] == ends[:-1])  # a span that continues the previous one
+    if joined.size:
+        keep = np.ones(bounds.size, bool)
+        keep[2 * joined + 2] = keep[2 * joined + 3] = False
+        bounds = bounds[keep]
+    counts = np.diff(bounds).tolist()
+    if counts[-1] == 0:  # the last span reaches the last pixel
+        counts.pop()
+    return counts, area
 
 
 # -- geometry of one annotation ---------------------------------------------------------------------
