@@ -127,6 +127,16 @@ def assert_same(rings: Sequence[Sequence[Point]], width: int, height: int) -> tu
     return actual
 
 
+def fast_path_taken(rings: Sequence[Sequence[Point]], width: int, height: int) -> bool:
+    """Whether ``rle_counts`` computes these rings from their crossings (not the full matrix)."""
+    with mock.patch.object(coco, "_matrix_spans", side_effect=AssertionError("matrix")):
+        try:
+            coco.rle_counts(rings, width, height)
+        except AssertionError:
+            return False
+    return True
+
+
 # -- regions -----------------------------------------------------------------------------------------
 
 #: Values that stress the rounding: just off a pixel centre, huge, tiny, signed zero.
@@ -213,9 +223,28 @@ def polygon_with_hole(draw: st.DrawFn, width: int, height: int) -> Rings:
 
 
 @st.composite
+def rectilinear(draw: st.DrawFn, width: int, height: int) -> Rings:
+    """Rings of horizontal and vertical edges only (boxes, staircases, traced masks), boxes inside."""
+    rings = []
+    for _ in range(draw(st.integers(1, 3))):
+        steps = draw(st.integers(2, 6))
+        xs = draw(st.lists(coordinate(width), min_size=steps, max_size=steps))
+        ys = draw(st.lists(coordinate(height), min_size=steps, max_size=steps))
+        rings.append(
+            [point for x, y, x_next in zip(xs, ys, xs[1:] + xs[:1], strict=True) for point in ((x, y), (x_next, y))]
+        )
+    return rings
+
+
+@st.composite
 def regions(draw: st.DrawFn, sizes: st.SearchStrategy[tuple[int, int]]) -> tuple[int, int, Rings]:
     width, height = draw(sizes)
-    rings = draw(polygon_with_hole(width, height)) if draw(st.booleans()) else []
+    kind = draw(st.sampled_from(["polygon", "rectilinear", "free"]))
+    rings = draw(polygon_with_hole(width, height)) if kind == "polygon" else []
+    if kind == "rectilinear":
+        rings = draw(rectilinear(width, height))
+        if draw(st.booleans()):  # nothing else: every edge horizontal or vertical
+            return width, height, rings
     rings += draw(st.lists(free_ring(width, height), max_size=3))
     degenerate = st.sampled_from([[], [(1.5, 1.5)], [(0.5, 0.0), (2.5, 3.0)], [(1.0, 0.0), (1.0, 5.0), (1.0, 2.0)]])
     rings += draw(st.lists(degenerate, max_size=1))
@@ -255,6 +284,75 @@ def test_equals_the_reference_in_column_blocks(region, cells):
 
 
 # -- the cases each path is for ----------------------------------------------------------------------
+
+
+def test_rectilinear_regions():
+    """Boxes and boxes with box holes: every crossing of an edge on the edge's own row."""
+    band = [
+        [(0.0, 216.0), (0.0, 0.0), (1280.0, 0.0), (1280.0, 216.0)],
+        [(512.0, 72.0), (768.0, 72.0), (768.0, 144.0), (512.0, 144.0)],
+    ]
+    assert assert_same(band, 1280, 720)[1] == 1280 * 216 - 256 * 72
+    assert fast_path_taken(band, 1280, 720)
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        width, height = (int(value) for value in rng.integers(1, 30, 2))
+        rings = []
+        for _ in range(int(rng.integers(1, 4))):
+            x0, x1 = sorted(rng.integers(-8, 4 * width + 8, 2) / 4)
+            y0, y1 = sorted(rng.integers(-8, 4 * height + 8, 2) / 4)
+            rings.append([(x0, y0), (x1, y0), (x1, y1), (x0, y1)])
+        assert_same(rings, width, height)
+    for rings in (
+        [[(math.inf, 1.0), (4.0, 1.0), (4.0, 3.0), (math.inf, 3.0)]],
+        [[(0.5, math.nan), (4.0, math.nan), (4.0, 3.0)]],
+    ):
+        assert_same(rings, 8, 6)
+        assert not fast_path_taken(rings, 8, 6)
+
+
+def test_typical_regions_take_the_crossings_path():
+    outer = [(100.25, 80.5), (300.0, 60.75), (420.5, 200.0), (310.0, 390.5), (120.0, 330.0)]
+    hole = [(200.0, 150.0), (260.5, 150.0), (260.5, 250.5), (200.0, 250.5)]
+    counts, area = assert_same([outer, hole], 1280, 720)
+    assert area > 0 and len(counts) > 100
+    assert fast_path_taken([outer, hole], 1280, 720)
+
+
+@pytest.mark.parametrize(
+    "rings",
+    [
+        pytest.param([[(0.0, 0.0), (math.nan, 2.0), (5.0, 5.0)]], id="nan-x"),  # odd crossings per column
+        pytest.param([[(0.0, 0.0), (3.0, math.nan), (5.0, 5.0)]], id="nan-y"),
+        pytest.param([[(2.5, 0.0), (math.nextafter(2.5, 3.0), 1e308), (6.0, 3.0)]], id="zero-times-infinite-slope"),
+        pytest.param(
+            [[(2.5, -1e308), (math.nextafter(2.5, 3.0), 1e308), (6.0, 3.0)], [(0.5, 1.0), (7.0, 1.0), (7.0, 2.0)]],
+            id="overflowing-rise",
+        ),
+        pytest.param([[(-math.inf, 1.0), (3.0, 2.0), (4.0, 6.0)]], id="infinite-x"),
+        pytest.param(
+            [[(1.0, -math.inf), (3.0, 2.0), (4.0, 6.0)], [(0.0, 0.5), (8.0, 0.5), (8.0, 3.5)]], id="infinite-y"
+        ),
+    ],
+)
+def test_nan_crossings_take_the_matrix_path(rings):
+    assert_same(rings, 8, 6)
+    assert not fast_path_taken(rings, 8, 6)
+
+
+@pytest.mark.parametrize(
+    "rings",
+    [
+        pytest.param([[(1.5 - 2**-52, 0.0), (1.5 + 2**-52, 1.0), (6.0, 3.0)]], id="huge-slope"),
+        pytest.param([[(1.5 - 2**-52, 0.0), (1.5 + 2**-52, 1e300), (6.0, 3.0)]], id="infinite-slope-off-centre"),
+        pytest.param([[(-1e300, -1e300), (1e300, -1e300), (1e300, 1e300)]], id="huge-coordinates"),
+        pytest.param([[(0.0, 1.0), (math.inf, 2.0), (math.inf, 6.0), (100.0, 5.0)]], id="infinite-x-no-nan"),
+        pytest.param([[(0.0, 0.0), (9.0, 0.0), (9.0, 6.0)], [(0.0, 0.0), (9.0, 6.0), (0.0, 6.0)]], id="touching"),
+    ],
+)
+def test_infinite_but_not_nan_crossings_take_the_crossings_path(rings):
+    assert_same(rings, 8, 6)
+    assert fast_path_taken(rings, 8, 6)
 
 
 @pytest.mark.parametrize(("width", "height"), [(0, 5), (5, 0), (0, 0), (1, 1), (1, 9), (9, 1)])
