@@ -10,9 +10,9 @@ resolution, 3 labels each (two labelers' DEFAULT, one REVIEW), each label with 1
 2 polygons, 1 semantic region (with a hole in a third of them) and 1 classification.
 
 Each export (``with_assets=False``) runs in its own subprocess, which reports its wall time and peak
-RSS (plus, with worker processes, one worker peak per worker), twice: in one process (``workers=1``)
-and with the workers labelport chooses (one per core at this size), printed as a speed-up. In the
-same command run three references on the same data:
+memory (the peak of the summed PSS of the process and its workers, sampled every 50 ms), twice: in
+one process (``workers=1``) and with the workers labelport chooses (one per core at this size),
+printed as a speed-up. In the same command run three references on the same data:
 - the floor: the same latest labels read from the store and written with orjson into one file;
 - Kili's converters (the ``kili-formats`` package, bench-only extra): their COCO, YOLO and VOC
   conversion functions on the same Kili-shaped assets, held in memory as Kili holds them;
@@ -30,11 +30,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -256,23 +258,78 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class _MemorySampler:
+    """The peak of the summed proportional set size (PSS) of this process and its children (the export's
+    workers), sampled every 50 ms: pages that forked workers share with their parent count once in all.
+    Linux only (``/proc/<pid>/smaps_rollup``); elsewhere ``peak_mb`` is None."""
+
+    def __init__(self) -> None:
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.available = Path(f"/proc/{os.getpid()}/smaps_rollup").exists()
+
+    def __enter__(self) -> _MemorySampler:
+        if self.available:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self.available:
+            self._thread.join()
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(0.05):
+            self.peak_kb = max(self.peak_kb, sum(_pss_kb(pid) for pid in [me, *_children(me)]))
+
+    @property
+    def peak_mb(self) -> float | None:
+        return self.peak_kb / 1024 if self.available and self.peak_kb else None
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:  # the worker has just exited
+        return 0
+    return 0
+
+
 def child_export(
     url: str, project: str, fmt: str, layout: str, single_file: bool, out: Path, workers: int | None
 ) -> dict[str, Any]:
     import labelport
 
-    with labelport.Client(url, user_email="bench@labelport.local", disable_tqdm=True) as client:
+    with (
+        labelport.Client(url, user_email="bench@labelport.local", disable_tqdm=True) as client,
+        _MemorySampler() as memory,
+    ):
         start = time.perf_counter()
         report = client.export_labels(
             project, out, fmt, layout=layout, single_file=single_file, with_assets=False, workers=workers
         )
         seconds = time.perf_counter() - start
-    # Workers have exited by now: ru_maxrss of the children is the largest worker's peak. Forked workers share
-    # their parent's pages until they write them, so adding one such peak per worker overstates the total.
+    # Without /proc: the exporting process's peak, plus the largest worker's peak for each worker (an upper
+    # bound: forked workers share their parent's pages until they write them).
     worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if report.workers > 1 else 0.0
+    bound = _peak_mb() + report.workers * worker_mb
     return {
         "seconds": seconds,
-        "peak_mb": _peak_mb() + report.workers * worker_mb,
+        "peak_mb": max(memory.peak_mb or 0.0, _peak_mb()) if memory.available else bound,
         "workers": report.workers,
         "assets": report.assets_exported,
         "annotations": sum(report.annotations.values()),
@@ -479,7 +536,7 @@ def measure(assets: int, rebuild: bool, postgres: str | None = None) -> None:
     headers = ["export", "seconds", "assets/s", "annotations/s", "peak MB", "× floor time"]
     print_table(
         "labelport exports (with_assets=False), each in its own process: in one process (workers=1), then with "
-        "the workers labelport chooses (peak MB: the exporting process + each worker's peak)",
+        "the workers labelport chooses (peak MB: summed PSS of the exporting process and its workers)",
         [*headers, "× 1 process speed"],
         rows,
     )

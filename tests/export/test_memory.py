@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import labelport
-from labelport.export import source
+from labelport.export import parallel, source
 from tests.factories import box, image_interface
 
 SMALL, LARGE = 500, 2500
@@ -97,6 +97,7 @@ def test_export_memory_does_not_grow_with_the_project(
     """In one process, and in the exporting process of a parallel export (results in flight are bounded)."""
     url, ids = projects
     monkeypatch.setattr(source, "PAGE_SIZE", 50)
+    monkeypatch.setattr(parallel, "PAGE_SIZE", 50)
     args = (fmt, layout, single_file, workers)
     _peak_bytes(url, ids[SMALL], tmp_path / "warm-up.zip", *args)
     small = _peak_bytes(url, ids[SMALL], tmp_path / "small.zip", *args)

@@ -10,7 +10,7 @@ import pytest
 
 from labelport import Client
 from labelport.errors import ExportError, ValidationError
-from labelport.export import parallel, source
+from labelport.export import parallel
 from tests.export.projects import IMAGE_LABELS, build_image_project, build_video_project
 from tests.golden import read_archive
 
@@ -63,7 +63,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
 
 @pytest.mark.parametrize(("fmt", "options"), CASES, ids=[f"{fmt}-{sorted(o)}" for fmt, o in CASES])
 def test_a_parallel_export_writes_what_a_serial_one_does(client, project, tmp_path, monkeypatch, fmt, options):
-    monkeypatch.setattr(source, "PAGE_SIZE", 2)  # 8 pages over 2 workers: results come back interleaved
+    monkeypatch.setattr(parallel, "PAGE_SIZE", 2)  # 8 pages over 2 workers: results come back interleaved
     options = {"with_assets": False, **options}
     serial = client.export_labels(project, tmp_path / "serial.zip", fmt, workers=1, **options)
     parallel_report = client.export_labels(project, tmp_path / "parallel.zip", fmt, workers=2, **options)
@@ -76,7 +76,7 @@ def test_a_parallel_export_writes_what_a_serial_one_does(client, project, tmp_pa
 
 
 def test_parallel_strict_export_fails_on_the_first_skip_and_leaves_nothing(client, project, tmp_path, monkeypatch):
-    monkeypatch.setattr(source, "PAGE_SIZE", 2)
+    monkeypatch.setattr(parallel, "PAGE_SIZE", 2)
     target = tmp_path / "strict.zip"
     with pytest.raises(ExportError, match=r"Asset 'img_1.png', job 'REGIONS': polygon not written"):
         client.export_labels(project, target, "coco", with_assets=False, strict=True, workers=2)
