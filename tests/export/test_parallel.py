@@ -75,6 +75,23 @@ def test_a_parallel_export_writes_what_a_serial_one_does(client, project, tmp_pa
     assert "converted by 2 worker processes" in str(parallel_report)
 
 
+def test_spawned_workers_write_the_same_archive(client, project, tmp_path, monkeypatch):
+    """Off Linux, workers are spawned: everything they get is pickled and they import labelport afresh."""
+    monkeypatch.setattr(parallel, "_FORK", False)
+    monkeypatch.setattr(parallel, "PAGE_SIZE", 5)
+    serial = client.export_labels(project, tmp_path / "serial.zip", "coco", with_assets=False, workers=1)
+    spawned = client.export_labels(project, tmp_path / "spawned.zip", "coco", with_assets=False, workers=2)
+    assert spawned.workers == 2
+    assert _members(tmp_path / "spawned.zip") == _members(tmp_path / "serial.zip")
+    assert {**spawned.as_dict(), "path": "", "workers": 1} == {**serial.as_dict(), "path": ""}
+
+
+def test_convert_cannot_write_to_the_archive():
+    archive = parallel._NoArchive()
+    with pytest.raises(RuntimeError, match=r"convert\(\) used the archive \(write_bytes\); only emit\(\) may write"):
+        archive.write_bytes("a.txt", b"")
+
+
 def test_parallel_strict_export_fails_on_the_first_skip_and_leaves_nothing(client, project, tmp_path, monkeypatch):
     monkeypatch.setattr(parallel, "PAGE_SIZE", 2)
     target = tmp_path / "strict.zip"

@@ -81,6 +81,8 @@ class _NoArchive:
     """The archive of a worker's context: ``convert`` must not write, so any use is a bug, said loudly."""
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # pickle's and copy's probes
+            raise AttributeError(name)
         raise RuntimeError(f"a writer's convert() used the archive ({name}); only emit() may write")
 
 
