@@ -93,17 +93,28 @@ class DeflatedPart:
         self.size = 0
         self.compressed = 0
         self._compressor: Any = zlib.compressobj(level, zlib.DEFLATED, -15)
+        #: Small writes (a COCO annotation is ~150 bytes) are gathered and compressed a block at a time;
+        #: zlib's output does not depend on how its input is cut.
+        self._pending = bytearray()
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
+        self._pending += data
+        if len(self._pending) >= COPY_CHUNK:
+            self._compress()
+
+    def _compress(self) -> None:
+        data = self._pending
         self.crc = zlib.crc32(data, self.crc)
         self.size += len(data)
         out = self._compressor.compress(data)
         if out:
             self.file.write(out)
             self.compressed += len(out)
+        self._pending = bytearray()
 
     def _seal(self) -> None:
         if self._compressor is not None:
+            self._compress()
             tail = self._compressor.flush(zlib.Z_SYNC_FLUSH)
             self.file.write(tail)
             self.compressed += len(tail)

@@ -411,8 +411,12 @@ class _Spool:
         self.part = archive.part()
         self.count = 0
 
-    def add(self, data: bytes) -> None:
-        self.part.write(data if self.count == 0 else b",\n" + data)
+    def add(self, *pieces: bytes | memoryview) -> None:
+        """One item, given whole or in pieces."""
+        if self.count:
+            self.part.write(b",\n")
+        for piece in pieces:
+            self.part.write(piece)
         self.count += 1
 
     def copy_array(self, out: Member) -> None:
@@ -605,14 +609,15 @@ class CocoWriter(StagedWriter):
         image_id = image.record["id"]
         for job_name, fields in converted:
             spool = self.targets[job_name].annotations[image.split]
-            if isinstance(fields, bytes):  # the record is {"id":…,"image_id":…, then the fields}
-                data: bytes | None = b'{"id":%d,"image_id":%d,' % (spool.count + 1, image_id) + fields[1:]
+            if isinstance(fields, bytes):  # the record is {"id":…,"image_id":…, then the fields
+                spool.add(b'{"id":%d,"image_id":%d,' % (spool.count + 1, image_id), memoryview(fields)[1:])
             else:
                 record = {"id": spool.count + 1, "image_id": image_id, **fields[0]}
                 data = self._modified(asset, job_name, image, fields[1], record)
-            if data is not None:
+                if data is None:
+                    continue
                 spool.add(data)
-                self.ctx.report.wrote(job_name)
+            self.ctx.report.wrote(job_name)
 
     def _modified(
         self, asset: ExportAsset, job_name: str, image: _Image, annotation: dict[str, Any], record: dict[str, Any]
