@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 
 import pytest
+import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labelport.ontology import Ontology
 from labelport.quality import agreement
 from labelport.quality.agreement import BoxList, Comparer
-from labelport.quality.geometry import Area, area_iou, edit_similarity, geometry_iou
+from labelport.quality.geometry import Area, area_iou, build_geometries, edit_similarity, geometry_iou
 from tests.factories import box, boxes, image_interface
 
 ONTOLOGY = Ontology.from_json(image_interface())
@@ -372,3 +373,27 @@ def test_identical_regions_score_as_the_overlay_would(rings):
 
     a, b = region(), region()
     assert area_iou(a, b) == pytest.approx(geometry_iou(a.geometry, b.geometry), abs=1e-12)
+
+
+# Rings on a coarse grid: repeated vertices, collinear runs, bow ties, holes outside their shell,
+# rings of one or two vertices — the shapes whose construction could part from the general path.
+vertex = st.tuples(grid, grid)
+rings_of_a_region = st.lists(st.lists(vertex, min_size=1, max_size=6), min_size=1, max_size=3)
+
+
+def region_of(rings):
+    outer = rings[0]
+    bounds = (min(x for x, _ in outer), min(y for _, y in outer), max(x for x, _ in outer), max(y for _, y in outer))
+    return Area(bounds, [list(ring) for ring in rings])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(rings_of_a_region, min_size=1, max_size=8))
+def test_geometries_built_together_equal_those_built_one_by_one(regions):
+    together = [region_of(rings) for rings in regions]
+    build_geometries(together)
+    for rings, built in zip(regions, together, strict=True):
+        alone = region_of(rings).geometry
+        if len(rings[0]) >= 3:
+            assert built._geometry is not None
+        assert shapely.to_wkb(built.geometry) == shapely.to_wkb(alone)  # the same geometry, bit for bit

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, select
 
 from labelport.annotations.validate import PlainBoxes
 from labelport.enums import LabelType
-from labelport.quality.agreement import Comparer, Prepared
+from labelport.quality.agreement import Comparer, Prepared, build_geometries
 from labelport.services.projects import ProjectInfo
 from labelport.store import schema
 from labelport.store.bulk import KEYS, executemany_update, select_for_keys
@@ -287,6 +287,7 @@ def consensus_marks(
     scores: dict[tuple[int, int], float | None] = {pair: hit[0] for pair, hit in zip(stored, found, strict=True) if hit}
     missing = [pair for pair in pairs if pair not in scores]
     prepared = _prepared(conn, comparer, ids, {pk for pair in missing for pk in pair}, _Known(responses, boxes or {}))
+    build_geometries(prepared.values())
     computed = []
     for first, second in missing:
         value = comparer.agreement(prepared[first], prepared[second])
@@ -343,6 +344,7 @@ def _refresh_chunk(conn: Connection, comparer: Comparer, chunk: list[int], known
     plans = [_AssetMarks(asset, by_asset.get(asset.pk, []), comparer, consensus) for asset in assets]
     needed = {pk for plan in plans for pk in plan.needed()}
     responses = _prepared(conn, comparer, {row.pk: row.id for row in rows}, needed, known)
+    build_geometries(responses.values())
     asset_changes: list[dict[str, Any]] = []
     label_changes: list[dict[str, Any]] = []
     current = {row.pk: row for row in rows}
