@@ -397,3 +397,25 @@ def test_geometries_built_together_equal_those_built_one_by_one(regions):
         if len(rings[0]) >= 3:
             assert built._geometry is not None
         assert shapely.to_wkb(built.geometry) == shapely.to_wkb(alone)  # the same geometry, bit for bit
+
+
+def _iou_by_the_rule(a, b):
+    """geometry_iou as first written: the union, then the intersection."""
+    union = a.union(b).area
+    if union <= 0:
+        return 1.0 if a.equals(b) and not a.is_empty else 0.0
+    return min(1.0, a.intersection(b).area / union)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rings_of_a_region, rings_of_a_region)
+def test_iou_without_the_union_when_nothing_is_shared_equals_the_rule(first, second):
+    def outcome(iou, a, b):
+        try:
+            return iou(a, b)
+        except shapely.errors.GEOSException as error:  # the same failure either way
+            return str(error)
+
+    a, b = region_of(first).geometry, region_of(second).geometry
+    assert outcome(geometry_iou, a, b) == outcome(_iou_by_the_rule, a, b)  # the same float
+    assert outcome(geometry_iou, a, a) == outcome(_iou_by_the_rule, a, a)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -78,18 +79,22 @@ def build_geometries(areas: Iterable[Area]) -> None:
     ]
     if not pending:
         return
-    coordinates: list[tuple[float, float]] = []
-    ring_of_vertex: list[int] = []
+    rings: list[list[tuple[float, float]]] = []
     area_of_ring: list[int] = []
     for index, area in enumerate(pending):
         outer, *holes = area.rings
-        for ring in (outer, *(hole for hole in holes if len(hole) >= 3)):
-            ring_of_vertex.extend([len(area_of_ring)] * len(ring))
-            area_of_ring.append(index)
-            coordinates.extend(ring)
+        rings.append(outer)
+        area_of_ring.append(index)
+        for hole in holes:
+            if len(hole) >= 3:
+                rings.append(hole)
+                area_of_ring.append(index)
+    sizes = [len(ring) for ring in rings]
+    vertices = chain.from_iterable(chain.from_iterable(rings))
     try:
-        rings = shapely.linearrings(np.array(coordinates, dtype=float), indices=ring_of_vertex)
-        polygons = shapely.polygons(rings, indices=area_of_ring)
+        coordinates = np.fromiter(vertices, dtype=float, count=2 * sum(sizes)).reshape(-1, 2)
+        ring_of_vertex = np.repeat(np.arange(len(rings)), sizes)
+        polygons = shapely.polygons(shapely.linearrings(coordinates, indices=ring_of_vertex), indices=area_of_ring)
         valid = shapely.is_valid(polygons)
     except (shapely.errors.GEOSException, ValueError):
         return
@@ -153,10 +158,19 @@ def area_iou(a: Area, b: Area) -> float:
 
 
 def geometry_iou(a: BaseGeometry, b: BaseGeometry) -> float:
+    inter = None
+    if a.area > 0 and b.area > 0:  # both overlays would run: the intersection first
+        inter = a.intersection(b).area
+        if inter == 0.0 and a.bounds != b.bounds:
+            # 0 / union, or for a union without area a.equals(b), which GEOS begins by comparing
+            # the envelopes: 0.0 either way, without the union.
+            return 0.0
     union = a.union(b).area
     if union <= 0:
         return 1.0 if a.equals(b) and not a.is_empty else 0.0  # shapes without area
-    return min(1.0, a.intersection(b).area / union)
+    if inter is None:
+        inter = a.intersection(b).area
+    return min(1.0, inter / union)
 
 
 def point_similarity(a: tuple[float, float], b: tuple[float, float]) -> float:
