@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labelport.ontology import Ontology
-from labelport.quality import agreement
+from labelport.quality import agreement, geometry
 from labelport.quality.agreement import BoxList, Comparer
 from labelport.quality.geometry import Area, area_iou, build_geometries, edit_similarity, geometry_iou
 from tests.factories import box, boxes, image_interface
@@ -388,10 +388,12 @@ def region_of(rings):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(rings_of_a_region, min_size=1, max_size=8))
-def test_geometries_built_together_equal_those_built_one_by_one(regions):
+@given(st.lists(rings_of_a_region, min_size=1, max_size=8), st.sampled_from([100_000, 1, 7]))
+def test_geometries_built_together_equal_those_built_one_by_one(regions, batch_vertices):
     together = [region_of(rings) for rings in regions]
-    build_geometries(together)
+    with pytest.MonkeyPatch.context() as patch:  # one batch, or several
+        patch.setattr(geometry, "BUILD_BATCH_VERTICES", batch_vertices)
+        build_geometries(together)
     for rings, built in zip(regions, together, strict=True):
         alone = region_of(rings).geometry
         if len(rings[0]) >= 3:

@@ -68,17 +68,30 @@ class Area:
         return self._geometry
 
 
+#: How many vertices ``build_geometries`` puts in one array (16 bytes each), at most about.
+BUILD_BATCH_VERTICES = 100_000
+
+
 def build_geometries(areas: Iterable[Area]) -> None:
     """Build the geometries of many regions at once: the polygons ``Area.geometry`` builds one by
     one (rings closed, holes of fewer than three vertices left out, invalid shapes made valid), from
-    one array of coordinates in a few GEOS calls, which costs a fraction of a shapely constructor
-    per polygon. Boxes, regions already built and those without a ring of three vertices are left
-    to ``Area.geometry``; so are all of them if GEOS refuses one (it then says why, one by one)."""
-    pending = [
-        area for area in areas if area._geometry is None and not area.is_box and area.rings and len(area.rings[0]) >= 3
-    ]
-    if not pending:
-        return
+    arrays of coordinates in a few GEOS calls, which costs a fraction of a shapely constructor per
+    polygon. Boxes, regions already built and those without a ring of three vertices are left to
+    ``Area.geometry``; so are those of a batch in which GEOS refuses one (it then says why, one by one)."""
+    batch: list[Area] = []
+    vertices = 0
+    for area in areas:
+        if area._geometry is None and not area.is_box and area.rings and len(area.rings[0]) >= 3:
+            batch.append(area)
+            vertices += sum(len(ring) for ring in area.rings)
+            if vertices >= BUILD_BATCH_VERTICES:
+                _build_batch(batch)
+                batch, vertices = [], 0
+    if batch:
+        _build_batch(batch)
+
+
+def _build_batch(pending: list[Area]) -> None:
     rings: list[list[tuple[float, float]]] = []
     area_of_ring: list[int] = []
     for index, area in enumerate(pending):
