@@ -10,11 +10,13 @@ test:
 bench:
 	$(PYTHON) benchmarks/export_bench.py
 	$(PYTHON) benchmarks/ingest.py
+	$(PYTHON) benchmarks/label_import.py --assets 5000
 	$(PYTHON) benchmarks/quality.py
 	$(PYTHON) benchmarks/import.py
 
 bench-quick:
 	$(PYTHON) benchmarks/export_bench.py --quick
 	$(PYTHON) benchmarks/ingest.py --quick
+	$(PYTHON) benchmarks/label_import.py --assets 1000
 	$(PYTHON) benchmarks/quality.py --quick
 	$(PYTHON) benchmarks/import.py --quick

@@ -30,11 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import labelport
 from _common import machine, peak_rss_mb, print_table, timer
+from labelport._gc import gc_paused
 from labelport.importers import formats
 from labelport.importers.dataset import ImportOptions
 from labelport.importers.report import ImportReport
 from labelport.importers.source import open_source
-from labelport.importers.write import gc_paused
 
 WIDTH, HEIGHT = 640, 480
 CATEGORIES = 10

@@ -679,7 +679,11 @@ class Client:
                 overwrite=overwrite,
             )
             quality.after_append(conn, project, appended, kind)
-        return [{"id": label_id} for label_id in appended.ids]
+            # Before the collector runs again: what the append built for its own use (responses'
+            # plain boxes, rows) is freed by reference counting, not walked by a collection first.
+            result = [{"id": label_id} for label_id in appended.ids]
+            del appended
+        return result
 
     def _author_pks(self, conn: Connection, author_ids: Sequence[str | None] | None, size: int) -> list[int]:
         acting = self._acting_user(conn)

@@ -371,7 +371,72 @@ def _outcome(response):
 def test_rectangle_fast_path_accepts_and_counts_as_the_general_checks(annotations):
     response = {"JOB_0": {"annotations": annotations}}
     fast = _outcome(response)
+    assert fast == _general_outcome(response)
+
+
+def _general_outcome(response):
+    """The outcome with the fast paths of object jobs turned off."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(validate._Validator, "plain_rectangles", lambda self, job, anns: None)
-        general = _outcome(response)
-    assert fast == general
+        patch.setattr(validate._Validator, "plain_region", lambda self, job, ann: False)
+        return _outcome(response)
+
+
+@st.composite
+def region_like(draw):
+    """Mostly valid regions (polygons, semantic masks with holes, rectangles of any shape), with one
+    part at a time made unusual or wrong."""
+    job, tool = draw(
+        st.sampled_from([("POLY", "polygon"), ("POLY", "semantic"), ("JOB_0", "rectangle"), ("POLY", "rectangle")])
+    )
+    point = st.builds(lambda x, y: {"x": x, "y": y}, st.floats(0, 1), st.floats(0, 1))
+    rings = draw(st.lists(st.lists(point, min_size=1, max_size=5), min_size=1, max_size=3))
+    category = "OBJECT_B" if job == "JOB_0" else "ROAD"
+    ann = {"mid": "m", "type": tool, "categories": [{"name": category}], "boundingPoly": []}
+    ann["boundingPoly"] = [{"normalizedVertices": ring} for ring in rings]
+    change = draw(
+        st.sampled_from(
+            ["none", "none", "coordinate", "key", "vertex", "ring", "poly", "category", "mid", "children", "extra"]
+        )
+    )
+    ring = rings[draw(st.integers(0, len(rings) - 1))]
+    if change == "coordinate":  # at and past the edges of the tolerance too
+        edges = st.sampled_from([-0.01, -0.0100001, 1.01, 1.0100001, 1.5, -1, 2])
+        ring[draw(st.integers(0, len(ring) - 1))][draw(st.sampled_from("xy"))] = draw(st.one_of(_value, edges))
+    elif change == "key":
+        del ring[draw(st.integers(0, len(ring) - 1))][draw(st.sampled_from("xy"))]
+    elif change == "vertex":
+        ring[draw(st.integers(0, len(ring) - 1))] = draw(st.sampled_from([None, [0.5, 0.5], "0.5"]))
+    elif change == "ring":
+        ann["boundingPoly"][0]["normalizedVertices"] = draw(st.sampled_from([[], None, {}]))
+    elif change == "poly":
+        ann["boundingPoly"] = draw(st.sampled_from([[], None, [None], [[{"x": 0.5, "y": 0.5}]]]))
+    elif change == "category":
+        ann["categories"] = draw(
+            st.sampled_from(
+                [
+                    [{"name": "NOPE"}],
+                    [],
+                    None,
+                    [{"name": category, "confidence": 90}],
+                    [{"name": category, "confidence": True}],
+                    [{"name": category}] * 2,
+                ]
+            )
+        )
+    elif change == "mid":
+        ann["mid"] = draw(st.sampled_from([7, "", None, True, 1.5]))
+    elif change == "children":
+        ann["children"] = draw(st.sampled_from([{}, None, {"COLOR": {"categories": [{"name": "RED"}]}}, []]))
+    elif change == "extra":
+        ann["score"] = 0.5
+    return job, ann
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(region_like(), max_size=4))
+def test_region_fast_path_accepts_and_counts_as_the_general_checks(regions):
+    response: dict = {}
+    for job, ann in regions:
+        response.setdefault(job, {"annotations": []})["annotations"].append(ann)
+    assert _outcome(response) == _general_outcome(response)

@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from labelport.annotations import validate
 from labelport.importers import DatasetError
 from labelport.services import labels as label_service
 from tests.export import projects
@@ -471,3 +472,39 @@ def test_inference_refuses_what_it_cannot_tell(client, tmp_path):
         f"CLASSIFICATION in {tmp_path / 'data.json'}, [0] (externalId 'a'); give the ontology with "
         "interface=<jsonInterface or file>."
     )
+
+
+def test_each_label_is_validated_once_and_stored_as_if_validated_again(client, tmp_path, monkeypatch):
+    source = _history_project(client, tmp_path / "images")
+    options = {"export_type": "normal", "label_type_in": ["DEFAULT", "REVIEW", "PREDICTION", "INFERENCE"]}
+    client.export_labels(source, tmp_path / "labels.zip", "kili", with_assets=False, **options)
+    validated = []
+    response = validate._Validator.response
+
+    def counted(self, value):
+        validated.append(self.asset)
+        return response(self, value)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(validate._Validator, "response", counted)
+        once = client.import_dataset(tmp_path / "labels.zip", interface=projects.IMAGE_INTERFACE, title="once")
+    # by the import's checks only: the label service takes their findings
+    assert sorted(validated) == ["a", "a", "a", "b", "b", "c", "c", "c"]
+
+    append = label_service.append_labels
+
+    def validating_again(*args, **kwargs):
+        return append(*args, **{**kwargs, "checked": None})
+
+    with monkeypatch.context() as patch:
+        patch.setattr(label_service, "append_labels", validating_again)
+        twice = client.import_dataset(tmp_path / "labels.zip", interface=projects.IMAGE_INTERFACE, title="twice")
+    marks = ["consensusMark", "honeypotMark", "inferenceMark", "numberOfAnnotations", "labelOf.externalId"]
+    assert _labels(client, once.project_id) == _labels(client, twice.project_id)
+    assert client.labels(once.project_id, fields=marks) == client.labels(twice.project_id, fields=marks)
+    for count in (0, 1, 2):  # the category counts
+        found = [
+            client.count_assets(project, label_category_search=f"BOXES.CAR.count == {count}")
+            for project in (once.project_id, twice.project_id)
+        ]
+        assert found[0] == found[1]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 
 import pytest
+import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labelport.ontology import Ontology
-from labelport.quality import agreement
+from labelport.quality import agreement, geometry
 from labelport.quality.agreement import BoxList, Comparer
-from labelport.quality.geometry import Area, area_iou, edit_similarity, geometry_iou
+from labelport.quality.geometry import Area, area_iou, build_geometries, edit_similarity, geometry_iou
 from tests.factories import box, boxes, image_interface
 
 ONTOLOGY = Ontology.from_json(image_interface())
@@ -372,3 +373,51 @@ def test_identical_regions_score_as_the_overlay_would(rings):
 
     a, b = region(), region()
     assert area_iou(a, b) == pytest.approx(geometry_iou(a.geometry, b.geometry), abs=1e-12)
+
+
+# Rings on a coarse grid: repeated vertices, collinear runs, bow ties, holes outside their shell,
+# rings of one or two vertices — the shapes whose construction could part from the general path.
+vertex = st.tuples(grid, grid)
+rings_of_a_region = st.lists(st.lists(vertex, min_size=1, max_size=6), min_size=1, max_size=3)
+
+
+def region_of(rings):
+    outer = rings[0]
+    bounds = (min(x for x, _ in outer), min(y for _, y in outer), max(x for x, _ in outer), max(y for _, y in outer))
+    return Area(bounds, [list(ring) for ring in rings])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(rings_of_a_region, min_size=1, max_size=8), st.sampled_from([100_000, 1, 7]))
+def test_geometries_built_together_equal_those_built_one_by_one(regions, batch_vertices):
+    together = [region_of(rings) for rings in regions]
+    with pytest.MonkeyPatch.context() as patch:  # one batch, or several
+        patch.setattr(geometry, "BUILD_BATCH_VERTICES", batch_vertices)
+        build_geometries(together)
+    for rings, built in zip(regions, together, strict=True):
+        alone = region_of(rings).geometry
+        if len(rings[0]) >= 3:
+            assert built._geometry is not None
+        assert shapely.to_wkb(built.geometry) == shapely.to_wkb(alone)  # the same geometry, bit for bit
+
+
+def _iou_by_the_rule(a, b):
+    """geometry_iou as first written: the union, then the intersection."""
+    union = a.union(b).area
+    if union <= 0:
+        return 1.0 if a.equals(b) and not a.is_empty else 0.0
+    return min(1.0, a.intersection(b).area / union)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rings_of_a_region, rings_of_a_region)
+def test_iou_without_the_union_when_nothing_is_shared_equals_the_rule(first, second):
+    def outcome(iou, a, b):
+        try:
+            return iou(a, b)
+        except shapely.errors.GEOSException as error:  # the same failure either way
+            return str(error)
+
+    a, b = region_of(first).geometry, region_of(second).geometry
+    assert outcome(geometry_iou, a, b) == outcome(_iou_by_the_rule, a, b)  # the same float
+    assert outcome(geometry_iou, a, a) == outcome(_iou_by_the_rule, a, a)

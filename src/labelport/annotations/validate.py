@@ -25,6 +25,8 @@ _ROTATIONS = (0, 90, 180, 270)
 _NORMALIZED = ((-COORDINATE_TOLERANCE, 1 + COORDINATE_TOLERANCE), (-COORDINATE_TOLERANCE, 1 + COORDINATE_TOLERANCE))
 _NUMBERS = (float, int)
 _RECTANGLE = str(Tool.RECTANGLE)  # a plain str: comparing with an enum member costs an attribute lookup
+#: The tools whose annotations are regions drawn as ``boundingPoly`` rings (plain str, as above).
+_REGION_TOOLS = frozenset({str(Tool.RECTANGLE), str(Tool.POLYGON), str(Tool.SEMANTIC)})
 
 
 #: A root object job's plain boxes, in order: (category, x0, y0, x1, y1, area) of each, and their mids.
@@ -186,8 +188,10 @@ class _Validator:
                 if top and self.collect_boxes and not job.is_child:
                     self.summary.boxes[job.name] = boxes
                 return
+        regions = frame is None and job.is_object_job
         for ann in annotations:
-            self.annotation(job, ann, frame)
+            if not (regions and self.plain_region(job, ann)):
+                self.annotation(job, ann, frame)
 
     def annotation(self, job: Job, ann: object, frame: str | None) -> None:
         """Check one annotation of an object job and count it."""
@@ -286,6 +290,48 @@ class _Validator:
         self.summary.number_of_annotations += len(rows)
         self.mids.update(mid for mid in mids if mid is not None)
         return rows, mids
+
+    def plain_region(self, job: Job, ann: object) -> bool:
+        """One plain region of an object job (outside video frames): a rectangle, polygon or semantic
+        annotation of a tool of the job, with one category, no children, and rings of vertices in
+        range. Validated and counted as ``annotation`` would; anything else is declined (False)."""
+        if type(ann) is not dict:
+            return False
+        tool = ann.get("type")
+        if tool not in _REGION_TOOLS or tool not in job.tools:
+            return False
+        chosen = ann.get("categories")
+        if type(chosen) is not list or len(chosen) != 1 or not self.plain_category(job, entry := chosen[0]):
+            return False
+        mid = ann.get("mid")
+        if mid is not None and not ((type(mid) is str and mid) or type(mid) is int):
+            return False
+        children = ann.get("children")
+        if children is not None and (type(children) is not dict or children):
+            return False
+        polys = ann.get("boundingPoly")
+        if type(polys) is not list or not polys:
+            return False
+        (x_low, x_high), (y_low, y_high) = self.ranges
+        for poly in polys:
+            vertices = poly.get("normalizedVertices") if type(poly) is dict else None
+            if type(vertices) is not list or not vertices:
+                return False
+            for vertex in vertices:
+                if type(vertex) is not dict:
+                    return False
+                x, y = vertex.get("x"), vertex.get("y")
+                # exact types (not bool); the range test also rejects NaN and infinities
+                if type(x) not in _NUMBERS or type(y) not in _NUMBERS or not (x_low <= x <= x_high):
+                    return False
+                if not y_low <= y <= y_high:
+                    return False
+        if mid is not None:
+            self.mids.add(mid)
+        self.summary.number_of_annotations += 1
+        counts, key = self.summary.category_counts, (job.name, entry["name"])
+        counts[key] = counts.get(key, 0) + 1  # not Counter's += (a Python-level __missing__)
+        return True
 
     def annotation_shape(self, job: Job, category: str, ann: dict[str, Any]) -> None:
         task = job.ml_task

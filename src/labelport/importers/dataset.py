@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labelport.errors import ValidationError
 from labelport.importers.report import ImportReport
+
+if TYPE_CHECKING:
+    from labelport.annotations.validate import ResponseSummary
 
 
 class DatasetError(ValidationError):
@@ -45,6 +48,9 @@ class ImportLabel:
     seconds_to_label: float | None = None
     model_name: str | None = None
     sent_back: bool = False
+    #: Set by the import's checks: whether the coordinates were taken as geographic, and what the
+    #: validation of the jsonResponse found (the label service then does not validate it again).
+    checked: tuple[bool, ResponseSummary] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass

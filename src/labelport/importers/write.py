@@ -117,9 +117,11 @@ def _check_label(plan: Plan, asset: ImportAsset, label: ImportLabel, geographic:
             label.created_at = parse_ts(label.created_at, "createdAt")
         if label.seconds_to_label is not None and label.seconds_to_label < 0:
             raise ValidationError(f"secondsToLabel must be ≥ 0, got {label.seconds_to_label!r}.")
-        return validate_response(
+        summary = validate_response(
             label.json_response, plan.ontology, plan.input_type, asset.external_id, geographic=geographic
         )
+        label.checked = (geographic, summary)
+        return summary
     except (ValidationError, JsonResponseError) as error:
         raise DatasetError(f"{label.origin}: {error}") from None
 
@@ -251,6 +253,9 @@ def _labels(
     disable_tqdm: bool | None,
 ) -> int:
     entries = _entries(plan, refs)
+    # The checks validated every label against the plan's ontology: the label service takes their
+    # findings as they are when it is the project's (always, unless changed in between).
+    checked = plan.ontology.raw == project.ontology.raw and plan.input_type == project.input_type
     groups: dict[tuple[int, int, tuple[str, str | None]], list[_Entry]] = {}
     for entry in entries:
         groups.setdefault((entry.phase, entry.round, entry.group), []).append(entry)
@@ -262,7 +267,7 @@ def _labels(
                 sent_back_done = True
             for start in range(0, len(members), LABEL_BATCH):
                 batch = members[start : start + LABEL_BATCH]
-                _append(conn, project, batch, label_type, model_name, authors, acting)
+                _append(conn, project, batch, label_type, model_name, authors, acting, checked)
                 bar.update(len(batch))
     if not sent_back_done:
         _send_back(conn, project, entries)
@@ -277,6 +282,7 @@ def _append(
     model_name: str | None,
     authors: dict[str, int],
     acting: int,
+    checked: bool,
 ) -> None:
     """One append, exactly as ``Client.append_labels`` does it: flags, statuses and marks included."""
     appended = label_service.append_labels(
@@ -289,6 +295,7 @@ def _append(
         [entry.label.seconds_to_label for entry in batch],
         model_name,
         [entry.label.created_at for entry in batch],
+        checked=[entry.label.checked for entry in batch] if checked else None,
     )
     quality.after_append(conn, project, appended, label_type)
 

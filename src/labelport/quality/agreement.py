@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -249,6 +249,22 @@ _ANSWERS = (dict, ShapeList, BoxList)
 class Prepared(dict[str, Any]):
     """A jsonResponse ready for comparison: each root object job's annotations are turned into
     shapes once (a label is compared with every other labeler's), other jobs stay as they are."""
+
+
+def build_geometries(labels: Iterable[Prepared]) -> None:
+    """Build the polygons of the regions of prepared labels in one pass (``geometry.build_geometries``):
+    the same geometries their first comparison would build one by one."""
+    geometry.build_geometries(area for label in labels for area in _regions(label))
+
+
+def _regions(label: Prepared) -> Iterator[geometry.Area]:
+    for value in label.values():
+        if isinstance(value, ShapeList):
+            for shape in value:
+                if shape.kind == "area" and not shape.data.is_box:
+                    yield shape.data
+        elif isinstance(value, Prepared):  # a video frame
+            yield from _regions(value)
 
 
 class Comparer:

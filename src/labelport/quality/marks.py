@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, select
 
 from labelport.annotations.validate import PlainBoxes
 from labelport.enums import LabelType
-from labelport.quality.agreement import Comparer, Prepared
+from labelport.quality.agreement import Comparer, Prepared, build_geometries
 from labelport.services.projects import ProjectInfo
 from labelport.store import schema
 from labelport.store.bulk import KEYS, executemany_update, select_for_keys
@@ -286,7 +286,12 @@ def consensus_marks(
     found = cache.get_many([(fingerprint, ids[first], ids[second]) for first, second in stored])
     scores: dict[tuple[int, int], float | None] = {pair: hit[0] for pair, hit in zip(stored, found, strict=True) if hit}
     missing = [pair for pair in pairs if pair not in scores]
-    prepared = _prepared(conn, comparer, ids, {pk for pair in missing for pk in pair}, _Known(responses, boxes or {}))
+    # Only the labels of assets that still wait for labelers are worth remembering: those of an
+    # asset with its consensus complete are not compared again, as a rule.
+    waiting = {pk for group in groups.values() if len(group) < project.min_consensus_size for pk, _ in group}
+    needed = {pk for pair in missing for pk in pair}
+    prepared = _prepared(conn, comparer, ids, needed, _Known(responses, boxes or {}), remember=waiting)
+    build_geometries(prepared.values())
     computed = []
     for first, second in missing:
         value = comparer.agreement(prepared[first], prepared[second])
@@ -343,6 +348,7 @@ def _refresh_chunk(conn: Connection, comparer: Comparer, chunk: list[int], known
     plans = [_AssetMarks(asset, by_asset.get(asset.pk, []), comparer, consensus) for asset in assets]
     needed = {pk for plan in plans for pk in plan.needed()}
     responses = _prepared(conn, comparer, {row.pk: row.id for row in rows}, needed, known)
+    build_geometries(responses.values())
     asset_changes: list[dict[str, Any]] = []
     label_changes: list[dict[str, Any]] = []
     current = {row.pk: row for row in rows}
@@ -363,10 +369,16 @@ def _refresh_chunk(conn: Connection, comparer: Comparer, chunk: list[int], known
 
 
 def _prepared(
-    conn: Connection, comparer: Comparer, ids: Mapping[int, str], needed: set[int], known: _Known
+    conn: Connection,
+    comparer: Comparer,
+    ids: Mapping[int, str],
+    needed: set[int],
+    known: _Known,
+    remember: set[int] | None = None,
 ) -> dict[int, Prepared]:
-    """The prepared labels the computation needs: given by the caller (new labels: prepared now and
-    remembered), cached, or read from the store."""
+    """The prepared labels the computation needs: given by the caller (new labels: prepared now),
+    cached, or read from the store. Those prepared here are remembered (only those in ``remember``
+    when given)."""
     cache = _caches_for(conn).prepared
     fingerprint = comparer.fingerprint
     prepared: dict[int, Prepared] = {}
@@ -388,6 +400,9 @@ def _prepared(
     for pk, response in _load_responses(conn, sorted(missing)).items():
         prepared[pk] = comparer.prepare(response)
         remembered.append(((fingerprint, ids[pk]), prepared[pk]))
+    if remember is not None:
+        wanted = {(fingerprint, ids[pk]) for pk in remember}
+        remembered = [(key, value) for key, value in remembered if key in wanted]
     cache.put_many(remembered)
     return prepared
 

@@ -20,7 +20,7 @@ from labelport.errors import NotFound, ValidationError
 from labelport.ids import new_ids
 from labelport.services.projects import ProjectInfo, in_consensus
 from labelport.store import schema
-from labelport.store.bulk import executemany_insert, insert_rows
+from labelport.store.bulk import KEYS, executemany_insert, insert_rows, select_for_keys
 from labelport.store.fields import IN_CHUNK, MEDIA_PREFIX
 from labelport.store.filters import metadata_number, metadata_text
 from labelport.timeutil import now_ts
@@ -75,17 +75,16 @@ def resolve_assets(
             raise ValidationError(f"Asset {'external ' if by_external else ''}ids must be strings, got {value!r}.")
     if by_external and project is None:
         raise ValidationError("External ids are unique within a project only: give the project_id too.")
-    column = A.c.external_id if by_external else A.c.id
+    # One statement whatever the number of assets (select_for_keys), on the unique key
+    # (project_pk, external_id) or on the id.
+    key = "external_id" if by_external else "id"
+    where = f"project_pk = {int(project.pk)} AND {key}" if project is not None else key
     found: dict[str, AssetRef] = {}
-    unique = sorted(set(wanted))
-    for start in range(0, len(unique), IN_CHUNK):
-        query = select(A.c.pk, A.c.id, A.c.external_id, A.c.project_pk).where(
-            column.in_(unique[start : start + IN_CHUNK])
-        )
-        if project is not None:
-            query = query.where(A.c.project_pk == project.pk)
-        for row in conn.execute(query):
-            found[row.external_id if by_external else row.id] = AssetRef(*row)
+    rows = select_for_keys(
+        conn, f"SELECT pk, id, external_id, project_pk FROM assets WHERE {where} {KEYS}", sorted(set(wanted))
+    )
+    for pk, asset_id, external_id, project_pk in rows:
+        found[external_id if by_external else asset_id] = AssetRef(pk, asset_id, external_id, project_pk)
     missing = [value for value in wanted if value not in found]
     if missing:
         where = f" in project {project.id!r}" if project is not None else ""

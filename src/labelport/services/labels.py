@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 import orjson
 from sqlalchemy import Connection, and_, bindparam, delete, false, select, true, update
 
-from labelport.annotations.validate import PlainBoxes, validate_response
+from labelport.annotations.validate import PlainBoxes, ResponseSummary, validate_response
 from labelport.enums import AssetStatus, InputType, LabelType
 from labelport.errors import ValidationError
 from labelport.geo import georeferenced
@@ -129,8 +129,14 @@ def append_labels(
     *,
     overwrite: bool = False,
     change_status: bool = True,
+    checked: Sequence[tuple[bool, ResponseSummary] | None] | None = None,
 ) -> Appended:
-    """Validate and insert labels; return their ids, the assets they touched and their responses."""
+    """Validate and insert labels; return their ids, the assets they touched and their responses.
+
+    ``checked``: for each label, None or what a validation the caller already ran against this
+    project's ontology and input type found, with whether it took the coordinates as geographic; it
+    is used as it is where that agrees with the asset (the labels' plain boxes are then not at hand,
+    and marks prepare them from the responses, to the same values)."""
     now = now_ts()
     rows: list[dict[str, Any]] = []
     category_counts = []
@@ -141,14 +147,18 @@ def append_labels(
     for index, (ref, response) in enumerate(zip(refs, json_responses, strict=True)):
         response = parse_json_response(response, ref.external_id)
         responses.append(response)
-        summary = validate_response(
-            response,
-            project.ontology,
-            project.input_type,
-            ref.external_id,
-            geographic=ref.pk in geographic,
-            boxes=compared,
-        )
+        known = checked[index] if checked is not None else None
+        if known is not None and known[0] == (ref.pk in geographic):
+            summary = known[1]
+        else:
+            summary = validate_response(
+                response,
+                project.ontology,
+                project.input_type,
+                ref.external_id,
+                geographic=ref.pk in geographic,
+                boxes=compared,
+            )
         boxes.append(summary.boxes)
         seconds = seconds_to_label[index] if seconds_to_label is not None else None
         if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0):

@@ -86,8 +86,8 @@ def _values_of(columns: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]
 KEYS = "{KEYS}"
 
 
-def select_for_keys(conn: Connection, sql: str, keys: Sequence[int]) -> list[Row[Any]]:
-    """The rows of ``sql`` for a list of integer keys, in one statement whatever their number: ``sql``
+def select_for_keys(conn: Connection, sql: str, keys: Sequence[int] | Sequence[str]) -> list[Row[Any]]:
+    """The rows of ``sql`` for a list of keys (integers or strings), in one statement whatever their number: ``sql``
     says where they go with :data:`KEYS` (``… WHERE asset_pk {KEYS}``), and the list is one
     parameter, a JSON array read by ``json_each`` on SQLite, an array on PostgreSQL. No statement to
     compile per call and no parameter per key (SQLAlchemy's expanding ``IN`` costs more than the
