@@ -165,3 +165,36 @@ def test_unzip_accepts_members_with_parts(tmp_path: Path):
     pieces = [(b'{"images":', False), (b"[1,2,3]" * 5000, True), (b',"annotations":', False), (b"x" * 70_000, True)]
     (tmp_path / "a.zip").write_bytes(_with_parts(pieces, "labels.json"))
     subprocess.run(["unzip", "-q", "-t", str(tmp_path / "a.zip")], check=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=5000), st.sampled_from([1, 6]))
+def test_a_member_deflated_beforehand_is_written_as_write_bytes_writes_it(data, level):
+    """Writers compress members in ``convert`` (perhaps in a worker process): the archive is the same."""
+    from labelport.export.zipwriter import deflate
+
+    direct, ahead = io.BytesIO(), io.BytesIO()
+    one, other = ZipWriter(direct, level=level), ZipWriter(ahead, level=level)
+    one.write_bytes("labels/a.txt", data, DEFLATED)
+    other.write_deflated("labels/a.txt", deflate(data, level))
+    one.close()
+    other.close()
+    assert ahead.getvalue() == direct.getvalue()
+    assert zipfile.ZipFile(ahead).read("labels/a.txt") == data
+
+
+def test_the_archive_writes_compressed_members_as_their_names_ask(tmp_path: Path):
+    """Empty members and media names are stored, as ``write_bytes`` stores them."""
+    from labelport.export.archive import atomic_archive, compressed
+
+    with atomic_archive(tmp_path / "a.zip") as archive:
+        archive.write_member("labels/a.txt", compressed(b"0 0.5 0.5 0.1 0.1\n"))
+        archive.write_member("labels/empty.txt", compressed(b""))
+        archive.write_member("images/x.jpg", compressed(b"\xff\xd8 not really a jpeg"))
+    with atomic_archive(tmp_path / "b.zip") as archive:
+        archive.write_bytes("labels/a.txt", b"0 0.5 0.5 0.1 0.1\n")
+        archive.write_bytes("labels/empty.txt", b"")
+        archive.write_bytes("images/x.jpg", b"\xff\xd8 not really a jpeg")
+    assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+    methods = {info.filename: info.compress_type for info in zipfile.ZipFile(tmp_path / "a.zip").infolist()}
+    assert methods == {"labels/a.txt": zipfile.ZIP_DEFLATED, "labels/empty.txt": 0, "images/x.jpg": 0}

@@ -16,7 +16,7 @@ import tempfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 STORED, DEFLATED = 0, 8
 #: 1980-01-01 00:00:00 in MS-DOS format: the same bytes for the same contents, whenever exported.
@@ -35,6 +35,20 @@ _LOCATOR64 = struct.Struct("<IIQI")
 _ZIP64_LOCAL_EXTRA = struct.Struct("<HHQQ")
 #: Copy buffer: small, so that copying a spooled file into the archive adds little to the peak memory.
 COPY_CHUNK = 1 << 16
+
+
+class Deflated(NamedTuple):
+    """A whole member's bytes deflated (raw deflate), with the CRC-32 and size of the original."""
+
+    body: bytes
+    crc: int
+    size: int
+
+
+def deflate(data: bytes, level: int) -> Deflated:
+    """``data`` compressed as :meth:`ZipWriter.write_bytes` compresses a member at ``level``."""
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return Deflated(compressor.compress(data) + compressor.flush(), zlib.crc32(data), len(data))
 
 
 def crc32_combine(crc1: int, crc2: int, length2: int) -> int:
@@ -189,19 +203,25 @@ class ZipWriter:
 
     def write_bytes(self, name: str, data: bytes, method: int) -> None:
         """A member whose bytes are all at hand: compressed first, written once, no seek."""
-        self._check_idle()
-        crc = zlib.crc32(data)
-        body = data
         if method == DEFLATED:
-            compressor = zlib.compressobj(self._level, zlib.DEFLATED, -15)
-            body = compressor.compress(data) + compressor.flush()
-        zip64 = len(data) >= _MAX32 or len(body) >= _MAX32
+            self.write_deflated(name, deflate(data, self._level))
+        else:
+            self._write_body(name, STORED, data, zlib.crc32(data), len(data))
+
+    def write_deflated(self, name: str, member: Deflated) -> None:
+        """A member compressed beforehand by :func:`deflate` (perhaps in another process), with this
+        writer's level: the same bytes as ``write_bytes(name, data, DEFLATED)``."""
+        self._write_body(name, DEFLATED, member.body, member.crc, member.size)
+
+    def _write_body(self, name: str, method: int, body: bytes, crc: int, size: int) -> None:
+        self._check_idle()
+        zip64 = size >= _MAX32 or len(body) >= _MAX32
         start = self._offset
-        header = self._local_header(name, method, crc, len(body), len(data), zip64)
+        header = self._local_header(name, method, crc, len(body), size, zip64)
         self._out.write(header)
         self._out.write(body)
         self._offset += len(header) + len(body)
-        self._record(name, method, crc, len(body), len(data), start, zip64)
+        self._record(name, method, crc, len(body), size, start, zip64)
 
     @contextmanager
     def open(self, name: str, method: int) -> Iterator[_MemberWriter]:

@@ -18,13 +18,14 @@ import orjson
 
 from labelport.enums import InputType, MLTask
 from labelport.export import geometry
+from labelport.export.archive import compressed
 from labelport.export.formats import register
 from labelport.export.formats.base import FormatSpec, StagedWriter
 from labelport.export.media import add_media
 from labelport.export.model import ExportAsset, ExportLabel
 from labelport.export.names import NameAllocator, safe_path
 from labelport.export.report import Tally
-from labelport.export.zipwriter import DeflatedPart
+from labelport.export.zipwriter import Deflated, DeflatedPart
 
 _OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 _ROTATED_TYPES = frozenset({InputType.IMAGE, InputType.VIDEO})
@@ -43,24 +44,32 @@ class KiliWriter(StagedWriter):
     def parallel(self) -> bool:
         return not self.ctx.options.with_assets  # the record names its media members, allocated in emit()
 
-    def convert(self, asset: ExportAsset, tally: Tally) -> bytes | None:
-        """The asset's JSON record (None with media: it is made in :meth:`emit`, which names them)."""
+    def convert(self, asset: ExportAsset, tally: Tally) -> bytes | Deflated | None:
+        """The asset's JSON record: compressed for its own member, or as it is for ``data.json`` (None with
+        media: it is made in :meth:`emit`, which names them)."""
         if self.ctx.options.with_assets:
             return None
-        return orjson.dumps(self._record(asset, asset.content, asset.json_content, tally), option=_OPTIONS)
+        data = orjson.dumps(self._record(asset, asset.content, asset.json_content, tally), option=_OPTIONS)
+        return data if self.ctx.options.single_file else compressed(data)
 
-    def emit(self, asset: ExportAsset, converted: bytes | None, tally: Tally) -> None:
+    def emit(self, asset: ExportAsset, converted: bytes | Deflated | None, tally: Tally) -> None:
         if converted is None:
             content, json_content = self._media(asset)
             converted = orjson.dumps(self._record(asset, content, json_content, tally), option=_OPTIONS)
         tally.tell(self.ctx.report)
         if self.spool is not None:
-            self.spool.write(converted if self.first else b",\n" + converted)
+            assert isinstance(converted, bytes)
+            if not self.first:
+                self.spool.write(b",\n")
+            self.spool.write(converted)
             self.first = False
+            return
+        name = self.names.allocate(asset.external_id, safe_path(asset.external_id))
+        if isinstance(converted, Deflated):
+            self.ctx.archive.write_member(f"labels/{name}.json", converted)
         else:
-            name = self.names.allocate(asset.external_id, safe_path(asset.external_id))
             self.ctx.archive.write_bytes(f"labels/{name}.json", converted)
-            self.ctx.report.files += 1
+        self.ctx.report.files += 1
 
     def close(self) -> None:
         if self.spool is not None:

@@ -31,6 +31,7 @@ import yaml
 
 from labelport.enums import InputType, Tool
 from labelport.export import geometry
+from labelport.export.archive import compressed
 from labelport.export.formats import register
 from labelport.export.formats.base import FormatSpec, StagedWriter, object_job, refuse, split_of
 from labelport.export.geometry import Point
@@ -38,7 +39,7 @@ from labelport.export.media import add_media_copies
 from labelport.export.model import ExportAsset, ExportContext, ExportOptions, Frame
 from labelport.export.names import NameAllocator, safe_path, strip_image_suffix
 from labelport.export.report import Tally
-from labelport.export.zipwriter import COPY_CHUNK
+from labelport.export.zipwriter import COPY_CHUNK, Deflated
 from labelport.ontology import Job
 
 #: The tools whose annotations have a ``boundingPoly`` that YOLO and Pascal VOC can write.
@@ -328,15 +329,18 @@ class YoloWriter(StagedWriter):
         stem = asset_stem(asset.external_id)
         return self.names.allocate(asset.external_id, pairable(stem) if self.plan is not None else stem)
 
-    def convert(self, asset: ExportAsset, tally: Tally) -> list[str] | None:
-        """The text of the image's label file in each output."""
+    def convert(self, asset: ExportAsset, tally: Tally) -> list[Deflated] | None:
+        """The image's label file in each output, compressed for the archive."""
         if not asset.labels:
             return None
         response = asset.labels[0].json_response
         rotation = geometry.rotation_of(response)
-        return [self._label_text(output, asset.external_id, response, rotation, tally) for output in self.outputs]
+        return [
+            compressed(self._label_text(output, asset.external_id, response, rotation, tally).encode())
+            for output in self.outputs
+        ]
 
-    def emit(self, asset: ExportAsset, converted: list[str] | None, tally: Tally) -> None:
+    def emit(self, asset: ExportAsset, converted: list[Deflated] | None, tally: Tally) -> None:
         tally.tell(self.ctx.report, self.counted)
         if converted is None:
             return
@@ -344,10 +348,10 @@ class YoloWriter(StagedWriter):
         split = split_of(self.ctx.options, asset)
         source = str(asset.media_path) if asset.media_path is not None else asset.content
         images: list[str] = []
-        for output, text in zip(self.outputs, converted, strict=True):
+        for output, label in zip(self.outputs, converted, strict=True):
             image = self._image_member(output, split, f"{name}{asset.media_suffix}")
             label_file = self._label_member(output, name, split)
-            self.ctx.archive.write_text(label_file, text)
+            self.ctx.archive.write_member(label_file, label)
             self.ctx.report.files += 1
             self._remote_row(asset.external_id, source, image, label_file)
             if image not in images:
