@@ -23,7 +23,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, event, select
 from sqlalchemy.engine import make_url
 
 from labelport.errors import ValidationError
@@ -106,7 +106,23 @@ def _start(setup: _Setup) -> None:
     writer = formats.get(setup.ctx.options.fmt).writer(setup.ctx)
     assert isinstance(writer, StagedWriter)
     writer.setup()
-    _worker = (Store(setup.url, setup.media_dir), writer, setup)
+    store = Store(setup.url, setup.media_dir)
+    if store.dialect == "sqlite":
+        _reading_cache(store)
+    _worker = (store, writer, setup)
+
+
+#: SQLite page cache of a worker's connection. The store's default (64 MB) serves bulk writes; a worker only
+#: reads its pages once, and with the default each worker's cache grew to 64 MB over a large export.
+WORKER_CACHE_KIB = 8_192
+
+
+def _reading_cache(store: Store) -> None:
+    @event.listens_for(store.engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:  # after the store's own settings
+        dbapi_connection.execute(f"PRAGMA cache_size=-{WORKER_CACHE_KIB}")
+
+    store.engine.dispose()  # the connection opened to check the schema had the default
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
