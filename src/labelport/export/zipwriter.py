@@ -57,22 +57,16 @@ def crc32_combine(crc1: int, crc2: int, length2: int) -> int:
     operator; then the CRC of ``b`` is added)."""
     if length2 <= 0:
         return crc1
-    odd = [0xEDB88320] + [1 << bit for bit in range(31)]  # one zero bit
-    even = _gf2_square(odd)  # two zero bits
-    odd = _gf2_square(even)  # four zero bits
-    while True:  # the first squaring gives one zero byte
-        even = _gf2_square(odd)
+    operator = [0xEDB88320] + [1 << bit for bit in range(31)]  # one zero bit
+    for _ in range(3):  # two, four, then eight zero bits: one zero byte
+        operator = _gf2_square(operator)
+    while True:  # operator appends 2**k zero bytes at step k
         if length2 & 1:
-            crc1 = _gf2_times(even, crc1)
+            crc1 = _gf2_times(operator, crc1)
         length2 >>= 1
         if not length2:
             break
-        odd = _gf2_square(even)
-        if length2 & 1:
-            crc1 = _gf2_times(odd, crc1)
-        length2 >>= 1
-        if not length2:
-            break
+        operator = _gf2_square(operator)
     return crc1 ^ crc2
 
 
