@@ -178,12 +178,7 @@ def _objects(asset: ExportAsset, job: Job, annotation: dict[str, Any], rotation:
         found = _box_object(asset, job, annotation, tally)
         if found is not None:
             return [found]
-    tool = annotation.get("type")
-    if tool not in SHAPE_TOOLS:
-        reason = f"{tool!r} annotations cannot be written in Pascal VOC (rectangle, polygon and semantic only)"
-        tally.skip(asset.external_id, reason, job.name)
-        return []
-    shape = read_shape(annotation, rotation)
+    shape = read_shape(annotation, rotation, "Pascal VOC")
     if isinstance(shape, str):
         tally.skip(asset.external_id, shape, job.name)
         return []
@@ -201,7 +196,7 @@ def _objects(asset: ExportAsset, job: Job, annotation: dict[str, Any], rotation:
             tally.skip(asset.external_id, f"category {key!r} is not a category of job {job.name!r}", job.name)
     if objects:
         tally.wrote(job.name, len(objects))
-        if tool != Tool.RECTANGLE:
+        if shape.tool != Tool.RECTANGLE:
             tally.count("boxed", job.name)
         if clamped:
             tally.count("clamped", job.name)

@@ -66,8 +66,12 @@ class Shape:
     categories: list[str]
 
 
-def read_shape(annotation: dict[str, Any], rotation: int) -> Shape | str:
-    """The shape of an annotation, or the reason it has none."""
+def read_shape(annotation: dict[str, Any], rotation: int, fmt: str) -> Shape | str:
+    """The shape of an annotation, or the reason it has none (a tool that ``fmt``, named in the reason,
+    cannot write; a malformed ring; no category)."""
+    tool = annotation.get("type")
+    if tool not in SHAPE_TOOLS:
+        return f"{tool!r} annotations cannot be written in {fmt} (rectangle, polygon and semantic only)"
     polys = annotation.get("boundingPoly")
     if not isinstance(polys, list) or not polys or not isinstance(polys[0], dict):
         return "the annotation has no boundingPoly"
@@ -81,7 +85,7 @@ def read_shape(annotation: dict[str, Any], rotation: int) -> Shape | str:
     categories = [c["name"] for c in annotation.get("categories") or [] if isinstance(c, dict) and "name" in c]
     if not categories:
         return "the annotation has no category"
-    return Shape(str(annotation.get("type")), outer, len(polys) - 1, categories)
+    return Shape(str(tool), outer, len(polys) - 1, categories)
 
 
 def annotations_of(response: dict[str, Any], job_name: str) -> list[dict[str, Any]]:
@@ -432,12 +436,7 @@ class YoloWriter(StagedWriter):
             row = _box_row(output, job, annotation, tally)
             if row is not None:
                 return [row]
-        tool = annotation.get("type")
-        if tool not in SHAPE_TOOLS:
-            reason = f"{tool!r} annotations cannot be written in YOLO (rectangle, polygon and semantic only)"
-            tally.skip(external_id, reason, job.name)
-            return []
-        shape = read_shape(annotation, rotation)
+        shape = read_shape(annotation, rotation, "YOLO")
         if isinstance(shape, str):
             tally.skip(external_id, shape, job.name)
             return []
@@ -454,7 +453,7 @@ class YoloWriter(StagedWriter):
                 ids.append(cls)
         if ids:
             tally.wrote(job.name, len(ids))
-            if shape.holes and tool != Tool.RECTANGLE:
+            if shape.holes and shape.tool != Tool.RECTANGLE:
                 tally.count("holes", job.name)
             if result.clamped:
                 tally.count("clamped", job.name)
