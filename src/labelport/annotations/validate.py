@@ -234,7 +234,6 @@ class _Validator:
         ring of four vertices in range in Kili's corner order (bottom-left, top-left, top-right,
         bottom-right). Validated and counted (outside video frames); returns them as ``PlainBoxes``.
         One annotation of another form declines the whole list."""
-        job_categories = job.categories
         (x_low, x_high), (y_low, y_high) = self.ranges
         rows: list[tuple[str, float, float, float, float, float]] = []
         mids: list[Any] = []
@@ -242,16 +241,11 @@ class _Validator:
             if type(ann) is not dict or ann.get("type") != _RECTANGLE:
                 return None
             chosen = ann.get("categories")
-            if type(chosen) is not list or len(chosen) != 1 or type(entry := chosen[0]) is not dict:
+            if type(chosen) is not list or len(chosen) != 1 or not self.plain_category(job, entry := chosen[0]):
                 return None
-            name = entry.get("name")
-            if type(name) is not str or name not in job_categories or (len(entry) != 1 and not _plain_extras(entry)):
-                return None
-            mid = ann.get("mid")
-            if mid is not None and not ((type(mid) is str and mid) or type(mid) is int):
-                return None
-            children = ann.get("children")
-            if children is not None and (type(children) is not dict or children):
+            name = entry["name"]
+            mid = _plain_mid(ann)
+            if mid is _DECLINED:
                 return None
             polys = ann.get("boundingPoly")
             if type(polys) is not list or len(polys) != 1 or type(poly := polys[0]) is not dict:
@@ -303,11 +297,8 @@ class _Validator:
         chosen = ann.get("categories")
         if type(chosen) is not list or len(chosen) != 1 or not self.plain_category(job, entry := chosen[0]):
             return False
-        mid = ann.get("mid")
-        if mid is not None and not ((type(mid) is str and mid) or type(mid) is int):
-            return False
-        children = ann.get("children")
-        if children is not None and (type(children) is not dict or children):
+        mid = _plain_mid(ann)
+        if mid is _DECLINED:
             return False
         polys = ann.get("boundingPoly")
         if type(polys) is not list or not polys:
@@ -484,6 +475,22 @@ class _Validator:
             )
         name = "longitude" if axis == "x" else "latitude"
         return f"{what}: {axis}={value} is not a {name}; geographic coordinates are (longitude, latitude) in degrees."
+
+
+#: What :func:`_plain_mid` returns for an annotation that is not plain.
+_DECLINED = object()
+
+
+def _plain_mid(ann: dict[str, Any]) -> Any:
+    """The mid of a plain annotation (None without one): a non-empty string or an int, and no children
+    (an empty ``children`` dict is none); :data:`_DECLINED` for anything else."""
+    mid = ann.get("mid")
+    if mid is not None and not ((type(mid) is str and mid) or type(mid) is int):
+        return _DECLINED
+    children = ann.get("children")
+    if children is not None and (type(children) is not dict or children):
+        return _DECLINED
+    return mid
 
 
 def _plain_extras(entry: dict[str, Any]) -> bool:
