@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -45,12 +46,14 @@ def _response(index: int) -> dict:
     return {"JOB_0": {"annotations": boxes}, "POLY": {"annotations": [region]}}
 
 
-@pytest.fixture(scope="module")
-def projects(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[int, str]]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('memory') / 'store.db'}"
+def _stored_projects(
+    folder: Path, sizes: tuple[int, ...], response: Callable[[int], dict]
+) -> tuple[str, dict[int, str]]:
+    """A store with one IMAGE project per size, every asset labeled with ``response(index)``."""
+    url = f"sqlite:///{folder / 'store.db'}"
     ids = {}
     with labelport.Client(url, user_email="memory@example.com", disable_tqdm=True) as client:
-        for size in (SMALL, LARGE):
+        for size in sizes:
             project_id = client.create_project(f"{size} assets", "IMAGE", image_interface())["id"]
             external_ids = [f"image_{size}_{n:05d}.jpg" for n in range(size)]
             client.append_many_to_dataset(
@@ -58,19 +61,20 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[int, s
                 content_array=[f"https://images.example.com/{e}" for e in external_ids],
                 external_id_array=external_ids,
                 json_metadata_array=[{"source": "memory test", "index": n} for n in range(size)],
-            )
-            client.update_properties_in_assets(
-                external_ids=external_ids,
-                project_id=project_id,
                 resolution_array=[{"width": 640, "height": 480}] * size,
             )
             client.append_labels(
                 project_id=project_id,
                 asset_external_id_array=external_ids,
-                json_response_array=[_response(n) for n in range(size)],
+                json_response_array=[response(n) for n in range(size)],
             )
             ids[size] = project_id
     return url, ids
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[int, str]]:
+    return _stored_projects(tmp_path_factory.mktemp("memory"), (SMALL, LARGE), _response)
 
 
 def _peak_bytes(url: str, project_id: str, target: Path, fmt: str, layout: str, single_file: bool, workers: int) -> int:
@@ -114,25 +118,9 @@ def test_export_memory_does_not_grow_with_the_project(
 @pytest.fixture(scope="module")
 def issue_projects(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[int, str]]:
     """The sizes the scale issue names: 2,000 and 20,000 assets of the same small labels."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('memory-issue') / 'store.db'}"
-    ids = {}
-    with labelport.Client(url, user_email="memory@example.com", disable_tqdm=True) as client:
-        for size in (2_000, 20_000):
-            project_id = client.create_project(f"{size} assets", "IMAGE", image_interface())["id"]
-            external_ids = [f"image_{size}_{n:05d}.jpg" for n in range(size)]
-            client.append_many_to_dataset(
-                project_id,
-                content_array=[f"https://images.example.com/{e}" for e in external_ids],
-                external_id_array=external_ids,
-                resolution_array=[{"width": 640, "height": 480}] * size,
-            )
-            client.append_labels(
-                project_id=project_id,
-                asset_external_id_array=external_ids,
-                json_response_array=[{"JOB_0": _response(n)["JOB_0"]} for n in range(size)],
-            )
-            ids[size] = project_id
-    return url, ids
+    return _stored_projects(
+        tmp_path_factory.mktemp("memory-issue"), (2_000, 20_000), lambda n: {"JOB_0": _response(n)["JOB_0"]}
+    )
 
 
 @pytest.mark.parametrize(("fmt", "workers"), [("kili", 1), ("coco", 2)])
