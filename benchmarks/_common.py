@@ -125,16 +125,21 @@ def _no_consensus(*args: Any, **kwargs: Any) -> tuple[dict[int, Any], dict[int, 
     return {}, {}
 
 
-#: What a label append calls to maintain quality marks, looked up in labelport.quality.marks at each
-#: call, and the no-op that ``marks_disabled`` puts in its place.
+#: What a label append calls to maintain quality marks, looked up in labelport.services.marks at each
+#: call (labelport.quality.marks in checkouts before the service layer), and the no-op that
+#: ``marks_disabled`` puts in its place.
 _MARK_STEPS = {"refresh_marks": _skip, "prepare_soon_compared": _skip, "consensus_marks": _no_consensus}
 
 
 @contextmanager
 def marks_disabled(disabled: bool = True) -> Iterator[None]:
     """Within the block, label appends maintain no quality mark (the baseline of mark maintenance)."""
-    import labelport.quality.marks as marks_module
+    import importlib
 
+    try:
+        marks_module = importlib.import_module("labelport.services.marks")
+    except ModuleNotFoundError:  # a baseline checkout from before the service layer
+        marks_module = importlib.import_module("labelport.quality.marks")
     originals = {name: getattr(marks_module, name) for name in _MARK_STEPS}
     if disabled:
         for name, replacement in _MARK_STEPS.items():

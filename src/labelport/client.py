@@ -1,36 +1,34 @@
 """The Python client: Kili's method names and arguments over a self-hosted store.
 
-Every method is a thin layer: it checks Kili-style arguments, opens one transaction (a batch call
-stores everything or nothing), and calls the services. Queries stream from the store page by page.
+A :class:`Client` is a front door: it builds one acting context (the store, the acting user, how
+progress shows) and each method maps Kili's arguments onto one call of the service layer
+(:mod:`labelport.services`), which the server calls too. A batch call stores everything or nothing;
+queries stream from the store page by page.
 """
 
 from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Connection, select
-
-from labelport import quality
-from labelport._gc import gc_paused
 from labelport._warnings import warn
-from labelport.enums import LabelType, OrganizationRole, ProjectRole, parse_enum
+from labelport.enums import LabelType, OrganizationRole, ProjectRole
 from labelport.errors import ValidationError
 from labelport.export.report import ExportReport
 from labelport.importers.report import ImportReport
 from labelport.services import assets as asset_service
+from labelport.services import exports as export_service
+from labelport.services import imports as import_service
 from labelport.services import labels as label_service
 from labelport.services import projects as project_service
+from labelport.services import queries, workflow
 from labelport.services import users as user_service
-from labelport.services.assets import AssetRef, MediaWriter
-from labelport.services.projects import ProjectInfo, get_project
-from labelport.store import filters, query, schema
+from labelport.services.context import ActingContext
 from labelport.store.engine import Store
-from labelport.store.filters import FilterContext
+from labelport.values import normalize_email
 
 
 def _env_flag(name: str) -> bool | None:
@@ -51,7 +49,7 @@ def _default_user_email() -> str:
     return f"{name}@localhost"
 
 
-def _result(rows: Iterator[dict[str, Any]], as_generator: bool) -> Any:
+def _result(rows: Iterator[Any], as_generator: bool) -> Any:
     return rows if as_generator else list(rows)
 
 
@@ -76,10 +74,22 @@ class Client:
         media_dir: str | Path | None = None,
         disable_tqdm: bool | None = None,
     ) -> None:
-        self.store = Store(database_url, media_dir)
-        self.user_email = user_service.normalize_email(user_email or _default_user_email())
-        self.disable_tqdm = disable_tqdm if disable_tqdm is not None else _env_flag("LABELPORT_DISABLE_TQDM")
-        self._user_pk: int | None = None
+        self.ctx = ActingContext(
+            store=Store(database_url, media_dir),
+            user_email=normalize_email(user_email or _default_user_email()),
+            new_user_role=OrganizationRole.ADMIN,
+            disable_tqdm=disable_tqdm if disable_tqdm is not None else _env_flag("LABELPORT_DISABLE_TQDM"),
+        )
+
+    @property
+    def store(self) -> Store:
+        """The database and media folder this client uses."""
+        return self.ctx.store
+
+    @property
+    def user_email(self) -> str:
+        """The acting user's email."""
+        return self.ctx.user_email
 
     def close(self) -> None:
         """Release the database connections."""
@@ -91,37 +101,9 @@ class Client:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    # -- plumbing -------------------------------------------------------------------------------
-
-    @contextmanager
-    def _write(self) -> Iterator[tuple[Connection, MediaWriter]]:
-        writer = MediaWriter(self.store.media_dir)
-        try:
-            with gc_paused(), self.store.write() as conn:
-                yield conn, writer
-        except BaseException:
-            writer.rollback()
-            raise
-
-    def _acting_user(self, conn: Connection) -> int:
-        if self._user_pk is None:
-            self._user_pk = user_service.ensure_user(conn, self.user_email, OrganizationRole.ADMIN)
-        return self._user_pk
-
-    def _tqdm(self, disable_tqdm: bool | None, as_generator: bool) -> bool | None:
-        if as_generator:
-            return True
-        return disable_tqdm if disable_tqdm is not None else self.disable_tqdm
-
-    def _project(self, project_id: str) -> ProjectInfo:
-        with self.store.read() as conn:
-            return get_project(conn, project_id)
-
-    def _collect_media_garbage(self, keys: Iterable[str]) -> None:
-        with self.store.read() as conn:
-            orphans = asset_service.unreferenced_media(conn, keys)
-        for key in orphans:
-            (self.store.media_dir / key).unlink(missing_ok=True)
+    def _progress(self, disable_tqdm: bool | None, as_generator: bool) -> bool | None:
+        """A generator's progress bar would outlive the call: never shown."""
+        return True if as_generator else disable_tqdm
 
     # -- projects -------------------------------------------------------------------------------
 
@@ -135,11 +117,7 @@ class Client:
         """Create a project; the acting user becomes its ADMIN. Returns ``{"id": project_id}``."""
         if input_type is None or json_interface is None:
             raise ValidationError("create_project needs both input_type (e.g. 'IMAGE') and json_interface.")
-        with self._write() as (conn, _writer):
-            project_id = project_service.create_project(
-                conn, self._acting_user(conn), title, input_type, json_interface, description
-            )
-        return {"id": project_id}
+        return {"id": project_service.create_project(self.ctx, title, input_type, json_interface, description)}
 
     def update_properties_in_project(self, project_id: str, **properties: Any) -> dict[str, Any]:
         """Change project settings (Kili's argument names); returns the fields set, with the id.
@@ -149,37 +127,12 @@ class Client:
         ``can_navigate_between_assets``, ``can_skip_asset``, ``metadata_properties``, ``archived``,
         ``starred``. ``consensus_mark`` and ``honeypot_mark`` are computed and cannot be set.
         """
-        known = {
-            *project_service.PROJECT_PROPERTIES,
-            *project_service.COMPUTED_PROPERTIES,
-            "json_interface",
-            "input_type",
-        }
-        unknown = sorted(set(properties) - known)
-        if unknown:
-            raise ValidationError(f"Unknown project properties {unknown}; valid: {', '.join(sorted(known))}.")
-        with self._write() as (conn, _writer):
-            result = project_service.update_properties_in_project(conn, project_id, properties)
-            if properties.get("consensus_tot_coverage") is not None:
-                label_service.redraw_consensus(conn, get_project(conn, project_id))
-            if properties.get("consensus_tot_coverage") is not None or properties.get("min_consensus_size") is not None:
-                label_service.restatus_for_consensus(conn, get_project(conn, project_id))
-        return result
+        return project_service.update_properties_in_project(self.ctx, project_id, properties)
 
     def recompute_marks(self, project_id: str) -> dict[str, Any]:
         """Recompute every quality mark of a project from its labels (they are kept exact on each
         write; this rebuilds them, e.g. after the rules changed). Returns ``{"id", "assets"}``."""
-        with self._write() as (conn, _writer):
-            count = self._refresh_all_marks(conn, project_id)
-        return {"id": project_id, "assets": count}
-
-    def _refresh_all_marks(self, conn: Connection, project_id: str) -> int:
-        project = get_project(conn, project_id)
-        asset_pks = list(
-            conn.execute(select(schema.assets.c.pk).where(schema.assets.c.project_pk == project.pk)).scalars()
-        )
-        quality.refresh_marks(conn, project, asset_pks)
-        return len(asset_pks)
+        return {"id": project_id, "assets": project_service.recompute_marks(self.ctx, project_id)}
 
     def archive_project(self, project_id: str) -> dict[str, Any]:
         return self.update_properties_in_project(project_id, archived=True)
@@ -189,9 +142,7 @@ class Client:
 
     def delete_project(self, project_id: str) -> str:
         """Delete a project with its assets, labels and members; media no other asset uses are removed."""
-        with self._write() as (conn, _writer):
-            keys = project_service.delete_project(conn, project_id)
-        self._collect_media_garbage(keys)
+        project_service.delete_project(self.ctx, project_id)
         return project_id
 
     def projects(
@@ -208,22 +159,13 @@ class Client:
     ) -> Any:
         """List projects. Filters: ``project_id``, ``search_query`` (LIKE pattern on title or
         description), ``archived``, ``starred``, ``updated_at_gte``, ``updated_at_lte``."""
-        where = filters.project_where({"project_id": project_id, "search_query": search_query, **filters_})
-        rows = query.stream(
-            self.store,
-            "Project",
-            fields,
-            where,
-            first=first,
-            skip=skip,
-            disable_tqdm=self._tqdm(disable_tqdm, as_generator),
-            description="projects",
-        )
+        given = {"project_id": project_id, "search_query": search_query, **filters_}
+        progress = self._progress(disable_tqdm, as_generator)
+        rows = queries.projects(self.ctx, fields, first, skip, given, disable_tqdm=progress)
         return _result(rows, as_generator)
 
     def count_projects(self, project_id: str | None = None, search_query: str | None = None, **filters_: Any) -> int:
-        where = filters.project_where({"project_id": project_id, "search_query": search_query, **filters_})
-        return query.count(self.store, "Project", where)
+        return queries.count_projects(self.ctx, {"project_id": project_id, "search_query": search_query, **filters_})
 
     # -- users and members ----------------------------------------------------------------------
 
@@ -238,9 +180,7 @@ class Client:
         """Create a user (``password`` is accepted for Kili compatibility and ignored: a local store
         has no login). Returns ``{"id": user_id}``."""
         del password
-        with self._write() as (conn, _writer):
-            _pk, user_id = user_service.create_user(conn, email, firstname or "", lastname or "", organization_role)
-        return {"id": user_id}
+        return {"id": user_service.create_user(self.ctx, email, firstname or "", lastname or "", organization_role)}
 
     def users(
         self,
@@ -252,27 +192,15 @@ class Client:
         *,
         as_generator: bool = False,
     ) -> Any:
-        where = [] if email is None else [schema.users.c.email == user_service.normalize_email(email)]
-        rows = query.stream(
-            self.store,
-            "User",
-            fields,
-            where,
-            first=first,
-            skip=skip,
-            disable_tqdm=self._tqdm(disable_tqdm, as_generator),
-            description="users",
-        )
-        return _result(rows, as_generator)
+        progress = self._progress(disable_tqdm, as_generator)
+        return _result(queries.users(self.ctx, email, fields, first, skip, disable_tqdm=progress), as_generator)
 
     def count_users(self, email: str | None = None) -> int:
-        where = [] if email is None else [schema.users.c.email == user_service.normalize_email(email)]
-        return query.count(self.store, "User", where)
+        return queries.count_users(self.ctx, email)
 
     def append_to_roles(self, project_id: str, user_email: str, role: str = ProjectRole.LABELER) -> dict[str, Any]:
         """Add a member to a project (creating the user if needed), or change its role."""
-        with self._write() as (conn, _writer):
-            user_service.append_to_roles(conn, project_id, user_email, role)
+        user_service.append_to_roles(self.ctx, project_id, user_email, role)
         return self.projects(
             project_id=project_id,
             fields=[
@@ -288,13 +216,10 @@ class Client:
 
     def update_properties_in_role(self, role_id: str, project_id: str, user_id: str, role: str) -> dict[str, str]:
         del project_id, user_id  # the role id alone names the membership
-        with self._write() as (conn, _writer):
-            user_service.update_properties_in_role(conn, role_id, role)
-        return {"id": role_id, "role": parse_enum(ProjectRole, role, "role")}
+        return {"id": role_id, "role": user_service.update_properties_in_role(self.ctx, role_id, role)}
 
     def delete_from_roles(self, role_id: str) -> dict[str, str]:
-        with self._write() as (conn, _writer):
-            user_service.delete_from_roles(conn, role_id)
+        user_service.delete_from_roles(self.ctx, role_id)
         return {"id": role_id}
 
     def project_users(
@@ -311,17 +236,9 @@ class Client:
         as_generator: bool = False,
     ) -> Any:
         """The members of a project, with their role and user."""
-        where = self._member_where(project_id, email, id, status_in)
-        rows = query.stream(
-            self.store,
-            "ProjectUser",
-            fields,
-            where,
-            first=first,
-            skip=skip,
-            disable_tqdm=self._tqdm(disable_tqdm, as_generator),
-            description="members",
-        )
+        given = {"email": email, "id": id, "status_in": status_in}
+        progress = self._progress(disable_tqdm, as_generator)
+        rows = queries.project_users(self.ctx, project_id, fields, first, skip, given, disable_tqdm=progress)
         return _result(rows, as_generator)
 
     def count_project_users(
@@ -331,12 +248,7 @@ class Client:
         id: str | None = None,
         status_in: Sequence[str] | None = ("ACTIVATED", "ORG_ADMIN", "ORG_SUSPENDED"),
     ) -> int:
-        return query.count(self.store, "ProjectUser", self._member_where(project_id, email, id, status_in))
-
-    def _member_where(self, project_id: str, email: str | None, role_id: str | None, status_in: Any) -> list[Any]:
-        project = self._project(project_id)
-        where = filters.project_user_where({"email": email, "id": role_id, "status_in": status_in})
-        return [schema.project_members.c.project_pk == project.pk, *where]
+        return queries.count_project_users(self.ctx, project_id, {"email": email, "id": id, "status_in": status_in})
 
     # -- assets ---------------------------------------------------------------------------------
 
@@ -385,38 +297,18 @@ class Client:
         if any(array is not None and len(array) == 0 for array in arrays):
             warn("An empty list was given: nothing to import.")
             return {"id": project_id, "asset_ids": []}
-        with self._write() as (conn, writer):
-            project = get_project(conn, project_id)
-            ids = asset_service.append_many_to_dataset(
-                conn,
-                project,
-                writer,
-                content_array=content_array,
-                external_id_array=external_id_array,
-                json_metadata_array=json_metadata_array,
-                json_content_array=json_content_array,
-                is_honeypot_array=is_honeypot_array,
-                resolution_array=resolution_array,
-                priority_array=priority_array,
-            )
+        ids = asset_service.append_many_to_dataset(
+            self.ctx,
+            project_id,
+            content_array=content_array,
+            external_id_array=external_id_array,
+            json_metadata_array=json_metadata_array,
+            json_content_array=json_content_array,
+            is_honeypot_array=is_honeypot_array,
+            resolution_array=resolution_array,
+            priority_array=priority_array,
+        )
         return {"id": project_id, "asset_ids": ids}
-
-    def _refs(
-        self,
-        conn: Connection,
-        asset_ids: Sequence[str] | None,
-        external_ids: Sequence[str] | None,
-        project_id: str | None,
-    ) -> tuple[ProjectInfo, list[AssetRef]]:
-        project = get_project(conn, project_id) if project_id is not None else None
-        refs = asset_service.resolve_assets(conn, project, asset_ids, external_ids)
-        if project is None:
-            if not refs:
-                raise ValidationError("No asset given.")
-            pk = refs[0].project_pk
-            project_id = conn.execute(select(schema.projects.c.id).where(schema.projects.c.pk == pk)).scalar_one()
-            project = get_project(conn, project_id)
-        return project, refs
 
     def update_properties_in_assets(
         self,
@@ -441,13 +333,10 @@ class Client:
 
         Unlike Kili, ``status_array`` is applied (a local store may set statuses directly), and
         ``consensus_marks`` / ``honeypot_marks`` are refused: labelport computes them."""
-        if consensus_marks is not None or honeypot_marks is not None:
-            raise ValidationError(
-                "consensus_marks and honeypot_marks are computed by labelport from the labels and cannot be set."
-            )
-        if to_be_labeled_by_array is not None:
-            raise ValidationError("to_be_labeled_by_array: labelport does not assign assets to labelers.")
         changes = {
+            "consensus_marks": consensus_marks,
+            "honeypot_marks": honeypot_marks,
+            "to_be_labeled_by_array": to_be_labeled_by_array,
             "priorities": priorities,
             "json_metadatas": json_metadatas,
             "contents": contents,
@@ -458,23 +347,7 @@ class Client:
             "resolution_array": resolution_array,
             "page_resolutions_array": page_resolutions_array,
         }
-        return self._update_assets(asset_ids, external_ids, project_id, changes)
-
-    def _update_assets(
-        self,
-        asset_ids: Sequence[str] | None,
-        external_ids: Sequence[str] | None,
-        project_id: str | None,
-        changes: Mapping[str, Sequence[Any] | None],
-    ) -> list[dict[str, str]]:
-        with self._write() as (conn, writer):
-            project, refs = self._refs(conn, asset_ids, external_ids, project_id)
-            ids, needs_marks = asset_service.update_properties_in_assets(conn, project, refs, writer, changes)
-            pks = [ref.pk for ref in refs]
-            if changes.get("is_used_for_consensus_array") is not None:
-                label_service.restatus_for_consensus(conn, project, pks)
-            if needs_marks:
-                quality.refresh_marks(conn, project, pks)
+        ids = asset_service.update_properties_in_assets(self.ctx, asset_ids, external_ids, project_id, changes)
         return [{"id": asset_id} for asset_id in ids]
 
     def change_asset_external_ids(
@@ -484,7 +357,9 @@ class Client:
         external_ids: Sequence[str] | None = None,
         project_id: str | None = None,
     ) -> list[dict[str, str]]:
-        return self._update_assets(asset_ids, external_ids, project_id, {"external_ids_new": new_external_ids})
+        changes = {"external_ids_new": new_external_ids}
+        ids = asset_service.update_properties_in_assets(self.ctx, asset_ids, external_ids, project_id, changes)
+        return [{"id": asset_id} for asset_id in ids]
 
     def add_metadata(
         self,
@@ -494,7 +369,8 @@ class Client:
         external_ids: Sequence[str] | None = None,
     ) -> list[dict[str, str]]:
         """Merge keys into each asset's jsonMetadata."""
-        return self._merge_metadata(json_metadata, project_id, asset_ids, external_ids, replace=False)
+        ids = asset_service.merge_metadata(self.ctx, project_id, asset_ids, external_ids, json_metadata, replace=False)
+        return [{"id": asset_id} for asset_id in ids]
 
     def set_metadata(
         self,
@@ -504,35 +380,8 @@ class Client:
         external_ids: Sequence[str] | None = None,
     ) -> list[dict[str, str]]:
         """Replace each asset's jsonMetadata."""
-        return self._merge_metadata(json_metadata, project_id, asset_ids, external_ids, replace=True)
-
-    def _merge_metadata(
-        self,
-        json_metadata: Sequence[Mapping[str, Any]],
-        project_id: str,
-        asset_ids: Sequence[str] | None,
-        external_ids: Sequence[str] | None,
-        *,
-        replace: bool,
-    ) -> list[dict[str, str]]:
-        if replace:
-            return self._update_assets(asset_ids, external_ids, project_id, {"json_metadatas": json_metadata})
-        fields = ["id", "jsonMetadata"]
-        key = "asset_id_in" if asset_ids is not None else "external_id_strictly_in"
-        wanted = asset_ids if asset_ids is not None else external_ids
-        current = {
-            (row["id"] if asset_ids is not None else row["externalId"]): row["jsonMetadata"]
-            for row in self.assets(
-                project_id,
-                fields=[*fields, "externalId"],
-                disable_tqdm=True,
-                **{key: list(wanted or [])},
-            )
-        }
-        merged = [
-            {**current.get(name, {}), **dict(extra)} for name, extra in zip(wanted or [], json_metadata, strict=True)
-        ]
-        return self._update_assets(asset_ids, external_ids, project_id, {"json_metadatas": merged})
+        ids = asset_service.merge_metadata(self.ctx, project_id, asset_ids, external_ids, json_metadata, replace=True)
+        return [{"id": asset_id} for asset_id in ids]
 
     def delete_many_from_dataset(
         self,
@@ -541,11 +390,8 @@ class Client:
         project_id: str | None = None,
     ) -> dict[str, Any]:
         """Delete assets and their labels. Returns ``{"id": project_id, "asset_ids": [...]}``."""
-        with self._write() as (conn, _writer):
-            project, refs = self._refs(conn, asset_ids, external_ids, project_id)
-            keys = asset_service.delete_many_from_dataset(conn, refs)
-        self._collect_media_garbage(keys)
-        return {"id": project.id, "asset_ids": [ref.id for ref in refs]}
+        project, deleted = asset_service.delete_many_from_dataset(self.ctx, asset_ids, external_ids, project_id)
+        return {"id": project, "asset_ids": deleted}
 
     def add_to_review(
         self,
@@ -554,7 +400,7 @@ class Client:
         project_id: str | None = None,
     ) -> dict[str, Any] | None:
         """Queue labeled assets for review (status TO_REVIEW); assets without a label are ignored."""
-        return self._workflow(asset_service.add_to_review, asset_ids, external_ids, project_id)
+        return workflow.add_to_review(self.ctx, asset_ids, external_ids, project_id)
 
     def send_back_to_queue(
         self,
@@ -563,20 +409,7 @@ class Client:
         project_id: str | None = None,
     ) -> dict[str, Any] | None:
         """Send labeled assets back to the labelers (status ONGOING, labels ``isSentBackToQueue``)."""
-        return self._workflow(asset_service.send_back_to_queue, asset_ids, external_ids, project_id)
-
-    def _workflow(
-        self,
-        action: Callable[[Connection, list[AssetRef]], list[str]],
-        asset_ids: Sequence[str] | None,
-        external_ids: Sequence[str] | None,
-        project_id: str | None,
-    ) -> dict[str, Any] | None:
-        with self._write() as (conn, _writer):
-            project, refs = self._refs(conn, asset_ids, external_ids, project_id)
-            moved = action(conn, refs)
-            quality.refresh_marks(conn, project, [ref.pk for ref in refs])
-        return {"id": project.id, "asset_ids": moved} if moved else None
+        return workflow.send_back_to_queue(self.ctx, asset_ids, external_ids, project_id)
 
     def assets(
         self,
@@ -595,31 +428,20 @@ class Client:
 
         Takes Kili's filters by name (``external_id_strictly_in``, ``status_in``,
         ``consensus_mark_gte``, ``metadata_where``, ``label_*``…; see docs/query.md)."""
-        project = self._project(project_id)
-        where = self._asset_where(project, {"asset_id": asset_id, **filters_})
-        if label_output_format not in ("dict", "parsed_label"):
-            raise ValidationError(f"label_output_format must be 'dict' or 'parsed_label', not {label_output_format!r}.")
-        rows = query.stream(
-            self.store,
-            "Asset",
+        rows = queries.assets(
+            self.ctx,
+            project_id,
             fields,
-            where,
-            first=first,
-            skip=skip,
-            disable_tqdm=self._tqdm(disable_tqdm, as_generator),
-            description="assets",
+            first,
+            skip,
+            {"asset_id": asset_id, **filters_},
+            label_output_format=label_output_format,
+            disable_tqdm=self._progress(disable_tqdm, as_generator),
         )
-        if label_output_format == "parsed_label":
-            rows = _parse_asset_labels(rows, project)
         return _result(rows, as_generator)
 
     def count_assets(self, project_id: str, asset_id: str | None = None, **filters_: Any) -> int:
-        project = self._project(project_id)
-        return query.count(self.store, "Asset", self._asset_where(project, {"asset_id": asset_id, **filters_}))
-
-    def _asset_where(self, project: ProjectInfo, given: Mapping[str, Any]) -> list[Any]:
-        where = filters.asset_where(given, FilterContext(project.ontology.jobs))
-        return [schema.assets.c.project_pk == project.pk, *where]
+        return queries.count_assets(self.ctx, project_id, {"asset_id": asset_id, **filters_})
 
     # -- labels ---------------------------------------------------------------------------------
 
@@ -646,51 +468,20 @@ class Client:
         del disable_tqdm, reviewed_label_id_array
         if step_name is not None:
             raise ValidationError("step_name: labelport projects use workflow V1, which has no steps.")
-        kind = parse_enum(LabelType, label_type, "label_type")
-        if not json_response_array:
-            raise ValidationError("json_response_array must not be empty.")
-        if asset_id_array is not None and asset_external_id_array is not None:
-            raise ValidationError("Give asset_id_array or asset_external_id_array, not both.")
-        if kind == LabelType.PREDICTION and not model_name:
-            raise ValidationError("PREDICTION labels need a model_name.")
-        size = len(json_response_array)
-        for name, array in (
-            ("asset_id_array", asset_id_array),
-            ("asset_external_id_array", asset_external_id_array),
-            ("author_id_array", author_id_array),
-            ("seconds_to_label_array", seconds_to_label_array),
-            ("created_at_array", created_at_array),
-        ):
-            if array is not None and len(array) != size:
-                raise ValidationError(f"{name} has {len(array)} items but json_response_array has {size}.")
-        with self._write() as (conn, _writer):
-            project, refs = self._refs(conn, asset_id_array, asset_external_id_array, project_id)
-            author_pks = self._author_pks(conn, author_id_array, size)
-            appended = label_service.append_labels(
-                conn,
-                project,
-                refs,
-                json_response_array,
-                author_pks,
-                kind,
-                seconds_to_label_array,
-                model_name,
-                created_at_array,
-                overwrite=overwrite,
-            )
-            quality.after_append(conn, project, appended, kind)
-            # Before the collector runs again: what the append built for its own use (responses'
-            # plain boxes, rows) is freed by reference counting, not walked by a collection first.
-            result = [{"id": label_id} for label_id in appended.ids]
-            del appended
-        return result
-
-    def _author_pks(self, conn: Connection, author_ids: Sequence[str | None] | None, size: int) -> list[int]:
-        acting = self._acting_user(conn)
-        if author_ids is None:
-            return [acting] * size
-        known = user_service.user_pks_by_id(conn, [a for a in author_ids if a is not None])
-        return [acting if author is None else known[author] for author in author_ids]
+        ids = label_service.append_labels(
+            self.ctx,
+            json_response_array,
+            asset_id_array=asset_id_array,
+            asset_external_id_array=asset_external_id_array,
+            project_id=project_id,
+            author_id_array=author_id_array,
+            seconds_to_label_array=seconds_to_label_array,
+            model_name=model_name,
+            label_type=label_type,
+            overwrite=overwrite,
+            created_at_array=created_at_array,
+        )
+        return [{"id": label_id} for label_id in ids]
 
     def create_predictions(
         self,
@@ -729,25 +520,10 @@ class Client:
     ) -> dict[str, str]:
         """Write the ground truth of a honeypot asset: a REVIEW label by the acting user. The asset
         is flagged ``isHoneypot``; its status does not change. Returns ``{"id": label_id}``."""
-        with self._write() as (conn, _writer):
-            project, refs = self._refs(
-                conn,
-                None if asset_id is None else [asset_id],
-                None if asset_external_id is None else [asset_external_id],
-                project_id,
-            )
-            asset_service.update_properties_in_assets(
-                conn,
-                project,
-                refs,
-                MediaWriter(self.store.media_dir),
-                {"is_honeypot_array": [True]},
-            )
-            appended = label_service.append_labels(
-                conn, project, refs, [json_response], [self._acting_user(conn)], LabelType.REVIEW, change_status=False
-            )
-            quality.refresh_marks(conn, project, appended.marks_needed, responses=appended.responses, consensus=False)
-        return {"id": appended.ids[0]}
+        label_id = label_service.create_honeypot(
+            self.ctx, json_response, asset_id=asset_id, asset_external_id=asset_external_id, project_id=project_id
+        )
+        return {"id": label_id}
 
     def labels(
         self,
@@ -767,30 +543,20 @@ class Client:
         ``asset_external_id_in``, ``asset_external_id_strictly_in``, ``author_in``, ``type_in``,
         ``created_at``, ``created_at_gte|lte``, ``honeypot_mark_gte|lte``,
         ``consensus_mark_gte|lte``, ``category_search`` (see docs/query.md)."""
-        project = self._project(project_id)
-        if output_format not in ("dict", "parsed_label"):
-            raise ValidationError(f"output_format must be 'dict' or 'parsed_label', not {output_format!r}.")
-        if output_format == "parsed_label" and "jsonResponse" not in (fields or ("jsonResponse",)):
-            raise ValidationError("output_format='parsed_label' needs 'jsonResponse' in fields.")
-        rows = query.stream(
-            self.store,
-            "Label",
+        rows = queries.labels(
+            self.ctx,
+            project_id,
             fields,
-            self._label_where(project, filters_),
-            first=first,
-            skip=skip,
-            disable_tqdm=self._tqdm(disable_tqdm, as_generator),
-            description="labels",
+            first,
+            skip,
+            filters_,
+            output_format=output_format,
+            disable_tqdm=self._progress(disable_tqdm, as_generator),
         )
-        if output_format == "parsed_label":
-            from labelport.annotations.parsing import ParsedLabel
-
-            rows = (ParsedLabel(row, project.ontology, project.input_type) for row in rows)
         return _result(rows, as_generator)
 
     def count_labels(self, project_id: str, **filters_: Any) -> int:
-        project = self._project(project_id)
-        return query.count(self.store, "Label", self._label_where(project, filters_))
+        return queries.count_labels(self.ctx, project_id, filters_)
 
     def predictions(self, project_id: str, **kwargs: Any) -> Any:
         """Shortcut for ``labels(type_in=["PREDICTION"])`` with the model name."""
@@ -801,10 +567,6 @@ class Client:
         """Shortcut for ``labels(type_in=["INFERENCE"])`` with the model name."""
         kwargs.setdefault("fields", ("author.email", "author.id", "id", "jsonResponse", "labelType", "modelName"))
         return self.labels(project_id, type_in=["INFERENCE"], **kwargs)
-
-    def _label_where(self, project: ProjectInfo, given: Mapping[str, Any]) -> list[Any]:
-        where = filters.label_where(given, FilterContext(project.ontology.jobs))
-        return [schema.labels.c.project_pk == project.pk, *where]
 
     # -- export ---------------------------------------------------------------------------------
 
@@ -850,38 +612,27 @@ class Client:
         ``workers`` (labelport addition): processes converting assets while this one writes the archive
         (coco, yolo_*, pascal_voc and kili image exports; the archive is the same byte for byte). None, the
         default: one per core for exports of 2,000 assets or more, else none; 1: none."""
-        from labelport.export import pipeline
-        from labelport.export.model import ExportOptions
-        from labelport.export.split import parse_split
-
-        with self.store.read() as conn:
-            project = get_project(conn, project_id)
-            description = conn.execute(
-                select(schema.projects.c.description).where(schema.projects.c.pk == project.pk)
-            ).scalar_one()
-            if external_ids is not None and not asset_ids:
-                asset_service.resolve_assets(conn, project, None, list(external_ids))
-            if asset_ids:
-                asset_service.resolve_assets(conn, project, list(asset_ids), None)
-        options = ExportOptions(
+        request = export_service.ExportRequest(
             fmt=fmt,
+            asset_ids=asset_ids,
+            external_ids=external_ids,
             layout=layout,
             single_file=single_file,
             with_assets=with_assets,
-            normalized_coordinates=normalized_coordinates,
-            export_type=export_type,
-            label_type_in=pipeline.label_types(label_type_in),
-            include_sent_back_labels=True if include_sent_back_labels is None else include_sent_back_labels,
             annotation_modifier=annotation_modifier,
+            asset_filter_kwargs=asset_filter_kwargs,
+            normalized_coordinates=normalized_coordinates,
+            label_type_in=label_type_in,
+            include_sent_back_labels=include_sent_back_labels,
+            export_type=export_type,
             strict=strict,
-            split=parse_split(split, split_seed, split_stratify),
-            dataset_root=None if dataset_root is None else os.fspath(dataset_root),
+            split=split,
+            split_seed=split_seed,
+            split_stratify=split_stratify,
+            dataset_root=dataset_root,
             workers=workers,
         )
-        where = pipeline.build_where(project, asset_ids, external_ids, dict(asset_filter_kwargs or {}))
-        tqdm_off = disable_tqdm if disable_tqdm is not None else self.disable_tqdm
-        with gc_paused():  # an export parses millions of small acyclic objects; see labelport._gc
-            return pipeline.run(self.store, project, description, filename, options, where, disable_tqdm=tqdm_off)
+        return export_service.export_project(self.ctx, project_id, filename, request, disable_tqdm=disable_tqdm)
 
     # -- import ---------------------------------------------------------------------------------
 
@@ -906,10 +657,8 @@ class Client:
         yolo_v5, yolo_v7, yolo_v8, pascal_voc; detected when None) into project ``project_id``, or
         into a new project titled ``title``; see docs/import.md. Returns the report: what was read,
         stored, and what could not be represented. Nothing is stored unless the whole import succeeds."""
-        from labelport.importers import import_dataset
-
-        return import_dataset(
-            self,
+        return import_service.import_dataset(
+            self.ctx,
             path,
             fmt,
             project_id,
@@ -935,15 +684,3 @@ def _read_csv(path: str, separator: str) -> tuple[list[str], list[str]]:
             raise ValidationError(f"{path}: the CSV needs the columns 'content' and 'externalId'.")
         rows = list(reader)
     return [row["content"] for row in rows], [row["externalId"] for row in rows]
-
-
-def _parse_asset_labels(rows: Iterator[dict[str, Any]], project: ProjectInfo) -> Iterator[dict[str, Any]]:
-    from labelport.annotations.parsing import ParsedLabel
-
-    for row in rows:
-        if isinstance(row.get("labels"), list):
-            row["labels"] = [ParsedLabel(label, project.ontology, project.input_type) for label in row["labels"]]
-        latest = row.get("latestLabel")
-        if isinstance(latest, dict) and isinstance(latest.get("jsonResponse"), dict):
-            row["latestLabel"] = ParsedLabel(latest, project.ontology, project.input_type)
-        yield row

@@ -12,11 +12,13 @@ category, field) and say what to do.
     │   ├── OntologyError         an invalid jsonInterface
     │   ├── JsonResponseError     a jsonResponse that does not fit the ontology
     │   ├── UnknownFieldError     a field path that does not exist
-    │   └── FilterError           an unknown filter or a bad filter value
-    ├── ParsedLabelError          misuse of the ParsedLabel API (also an AttributeError or KeyError)
-    │   ├── JobNotExistingError
-    │   ├── AttributeNotCompatibleWithJobError
-    │   └── FrameIndexError
+    │   ├── FilterError           an unknown filter or a bad filter value
+    │   └── DatasetError          a dataset that cannot be imported (names the file and line)
+    ├── ParsedLabelError          misuse of the ParsedLabel API
+    │   ├── JobNotExistingError   a job the ontology does not define (also a KeyError)
+    │   ├── RequiredJobMissingError  a required job the label does not answer (also a KeyError)
+    │   ├── AttributeNotCompatibleWithJobError  (also an AttributeError)
+    │   └── FrameIndexError       (also an IndexError)
     ├── IncompatibleFormatError   an export format that cannot hold the project or an option
     ├── ExportError               an export that could not be written
     ├── MediaError                a media file that cannot be read or stored
@@ -54,12 +56,23 @@ class FilterError(ValidationError):
     """An unknown filter keyword, or a filter value of the wrong kind."""
 
 
+class DatasetError(ValidationError):
+    """A dataset that cannot be read or imported: the message names the file and line (or record)."""
+
+
 class ParsedLabelError(LabelportError):
     """Misuse of the ParsedLabel API."""
 
 
 class JobNotExistingError(ParsedLabelError, KeyError):
     """A job name that the ontology does not define."""
+
+    def __str__(self) -> str:  # KeyError would print the repr of the message
+        return str(self.args[0]) if self.args else ""
+
+
+class RequiredJobMissingError(ParsedLabelError, KeyError):
+    """A required job (or one of its keys) that the label does not answer."""
 
     def __str__(self) -> str:  # KeyError would print the repr of the message
         return str(self.args[0]) if self.args else ""

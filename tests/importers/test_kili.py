@@ -386,7 +386,7 @@ def test_a_failure_inside_the_transaction_stores_nothing(client, tmp_path, monke
     def fail(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(label_service, "append_labels", fail)
+    monkeypatch.setattr(label_service, "insert_labels", fail)
     with pytest.raises(RuntimeError, match="disk full"):
         client.import_dataset(tmp_path / "all.zip", interface=projects.IMAGE_INTERFACE)
     assert client.count_projects() == projects_before and client.count_users() == users_before

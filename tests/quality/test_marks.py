@@ -257,7 +257,7 @@ def test_marks_kept_on_each_write_equal_a_recomputation(client, team, seed):
 
 @pytest.mark.parametrize(("minimum", "remembered"), [(2, ["ann"]), (3, ["ann", "ben"])])
 def test_prepared_labels_are_remembered_while_their_asset_waits_for_labelers(client, team, minimum, remembered):
-    from labelport.quality.marks import _CACHES
+    from labelport.services.marks import caches_for
 
     p = team.project
     client.update_properties_in_project(p, consensus_tot_coverage=100, min_consensus_size=minimum)
@@ -267,5 +267,6 @@ def test_prepared_labels_are_remembered_while_their_asset_waits_for_labelers(cli
     }
     assert marks(client, p, "b")["consensusMark"] == pytest.approx(0.75)
     # ann's label waits for a second labeler; with the two, the consensus of a minimum of 2 is complete
-    cached = {label_id for _, label_id in _CACHES[client.store.engine].prepared._items}
+    with client.store.read() as conn:
+        cached = {label_id for _, label_id in caches_for(conn).prepared._items}
     assert sorted(name for name, label_id in labels.items() if label_id in cached) == remembered

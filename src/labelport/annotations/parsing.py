@@ -30,7 +30,7 @@ from labelport.errors import (
     FrameIndexError,
     JobNotExistingError,
     JsonResponseError,
-    ParsedLabelError,
+    RequiredJobMissingError,
 )
 from labelport.ids import new_id
 from labelport.ontology import Job, Ontology
@@ -59,13 +59,6 @@ _POLY_TOOLS = frozenset({Tool.RECTANGLE, Tool.POLYGON, Tool.SEMANTIC, Tool.POLYL
 _LINE_TOOLS = frozenset({Tool.POLYLINE, Tool.VECTOR})
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-
-
-class RequiredJobMissingError(ParsedLabelError, KeyError):
-    """A required job (or one of its keys) that the label does not answer."""
-
-    def __str__(self) -> str:  # KeyError would print the repr of the message
-        return str(self.args[0]) if self.args else ""
 
 
 # -- small helpers ---------------------------------------------------------------------------------

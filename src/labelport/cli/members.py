@@ -14,7 +14,7 @@ from labelport.cli.output import FORMATS, print_records, render_table
 from labelport.client import Client
 from labelport.enums import ProjectRole
 from labelport.errors import NotFound, ValidationError
-from labelport.services.users import normalize_email
+from labelport.values import normalize_email
 
 ROLE_ORDER = [role.value for role in ProjectRole]  # ADMIN, TEAM_MANAGER, REVIEWER, LABELER
 _MEMBER_FIELDS = ["id", "role", "activated", "user.id", "user.email", "user.firstname", "user.lastname"]

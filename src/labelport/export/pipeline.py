@@ -19,15 +19,12 @@ from labelport.export.archive import atomic_archive
 from labelport.export.formats.base import FormatSpec, StagedWriter, refuse
 from labelport.export.model import ExportAsset, ExportContext, ExportOptions, expand
 from labelport.export.report import ExportReport
+from labelport.models import ProjectInfo
 from labelport.ontology import Job
-from labelport.services.projects import ProjectInfo
-from labelport.store import filters, query, schema
+from labelport.store import query
 from labelport.store.engine import Store
-from labelport.store.filters import FilterContext
 
 EXPORT_TYPES = ("latest", "normal")
-#: The filters ``asset_filter_kwargs`` accepts: those of ``assets()`` (the label criteria included).
-ASSET_FILTER_NAMES = filters.ASSET_FILTER_NAMES
 
 
 def check_options(spec: FormatSpec, options: ExportOptions, project: ProjectInfo) -> None:
@@ -255,27 +252,3 @@ def run(
         report.files += 1
         report.renamed.extend(ctx.extras.get("renamed", []))
     return report
-
-
-def build_where(
-    project: ProjectInfo,
-    asset_ids: Sequence[str] | None,
-    external_ids: Sequence[str] | None,
-    asset_filter_kwargs: dict[str, Any] | None,
-) -> list[ColumnElement[bool]]:
-    """The asset selection: the project, explicit ids, and the same filters as ``assets()``."""
-    A = schema.assets
-    where: list[ColumnElement[bool]] = [A.c.project_pk == project.pk]
-    given = dict(asset_filter_kwargs or {})
-    unknown = sorted(set(given) - ASSET_FILTER_NAMES)
-    if unknown:
-        valid = ", ".join(sorted(ASSET_FILTER_NAMES))
-        raise ValidationError(
-            f"Unknown asset filter arguments: {unknown}; asset_filter_kwargs takes the filters of assets(): {valid}."
-        )
-    where.extend(filters.asset_where(given, FilterContext(project.ontology.jobs)))
-    if asset_ids:
-        where.append(A.c.id.in_(list(asset_ids)))
-    if external_ids is not None and not asset_ids:
-        where.append(A.c.external_id.in_(list(external_ids)))
-    return where

@@ -13,8 +13,9 @@ from sqlalchemy import ColumnElement, Connection, false, select
 from labelport.enums import InputType, LabelType
 from labelport.export.model import ExportAsset, ExportLabel, Frame
 from labelport.store import schema
+from labelport.store.bulk import IN_CHUNK
 from labelport.store.engine import Store
-from labelport.store.fields import IN_CHUNK, MEDIA_PREFIX
+from labelport.store.fields import MEDIA_PREFIX
 
 A, L, U = schema.assets, schema.labels, schema.users
 PAGE_SIZE = 500

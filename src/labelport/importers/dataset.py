@@ -12,15 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labelport.errors import ValidationError
 from labelport.importers.report import ImportReport
 
 if TYPE_CHECKING:
     from labelport.annotations.validate import ResponseSummary
-
-
-class DatasetError(ValidationError):
-    """A dataset that cannot be read or imported: the message names the file and line (or record)."""
 
 
 @dataclass

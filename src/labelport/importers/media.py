@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from labelport import media
-from labelport.errors import MediaError
-from labelport.importers.dataset import DatasetError, ImportOptions
+from labelport.errors import DatasetError, MediaError
+from labelport.importers.dataset import ImportOptions
 from labelport.importers.source import Source
 
 

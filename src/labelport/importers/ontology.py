@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labelport.enums import SPECIAL_RESPONSE_KEYS, MLTask, Tool
-from labelport.errors import OntologyError
-from labelport.importers.dataset import Dataset, DatasetError, DetectionJob
+from labelport.errors import DatasetError, OntologyError
+from labelport.importers.dataset import Dataset, DetectionJob
 from labelport.ontology import Job, Ontology
 
 DEFAULT_JOB = "OBJECT_DETECTION_JOB"

@@ -23,7 +23,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.polygon import orient
 
-from labelport.importers.dataset import DatasetError
+from labelport.errors import DatasetError
 
 Ring = list[tuple[float, float]]
 #: A traced part: its outer ring, then its holes, in pixel coordinates.

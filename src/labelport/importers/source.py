@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from labelport.importers.dataset import DatasetError
+from labelport.errors import DatasetError
 
 #: Bytes read from a file to guess its format.
 PEEK = 1 << 16

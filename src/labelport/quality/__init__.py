@@ -1,6 +1,9 @@
-"""Quality marks (consensus, honeypot, inference), computed from the labels."""
+"""Quality marks (consensus, honeypot, inference): pure scoring of labels against each other.
+
+Nothing in this package reads or writes the store; ``labelport.services.marks`` keeps the stored marks
+exact with it.
+"""
 
 from labelport.quality.agreement import Comparer, agreement
-from labelport.quality.marks import after_append, prepare_soon_compared, refresh_marks
 
-__all__ = ["Comparer", "after_append", "agreement", "prepare_soon_compared", "refresh_marks"]
+__all__ = ["Comparer", "agreement"]

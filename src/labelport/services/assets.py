@@ -1,134 +1,40 @@
-"""Assets: import (with media copied into the store), updates, deletion, review and send-back."""
+"""Assets: import (with media copied into the store), updates and deletion.
+
+Steps (``insert_assets``, ``update_assets``, ``delete_assets``) run inside a caller's transaction; the
+entry points below them (Kili's names) take the acting context, open one transaction and keep the
+statuses and marks that depend on what changed exact.
+"""
 
 from __future__ import annotations
 
-import math
-import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, bindparam, delete, false, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from labelport import media
 from labelport._warnings import warn
 from labelport.enums import AssetStatus, InputType, parse_enum
-from labelport.errors import NotFound, ValidationError
+from labelport.errors import ValidationError
 from labelport.ids import new_ids
-from labelport.services.projects import ProjectInfo, in_consensus
+from labelport.models import AssetRef, ProjectInfo, in_consensus
+from labelport.services import marks
+from labelport.services.context import ActingContext
+from labelport.services.labels import restatus_for_consensus
+from labelport.services.lookups import get_project, project_and_assets
+from labelport.services.media import MediaWriter, media_keys_of, remove_unreferenced
 from labelport.store import schema
-from labelport.store.bulk import KEYS, executemany_insert, insert_rows, select_for_keys
-from labelport.store.fields import IN_CHUNK, MEDIA_PREFIX
+from labelport.store.bulk import IN_CHUNK, executemany_insert, insert_rows
+from labelport.store.fields import MEDIA_PREFIX
 from labelport.store.filters import metadata_number, metadata_text
 from labelport.timeutil import now_ts
+from labelport.values import check_metadata, check_page_resolutions, check_resolution
 
-A, AM, L = schema.assets, schema.asset_metadata, schema.labels
-_MEDIA_REF = re.compile(r'"media:([0-9a-f]{2}/[0-9a-f]{64}[^"]*)"')
-
-
-@dataclass
-class MediaWriter:
-    """Copies local files into the media folder and removes the new ones if the transaction fails."""
-
-    media_dir: Path
-    created: list[Path] = field(default_factory=list)
-
-    def add(self, path: Path) -> str:
-        key, is_new = media.store_file(self.media_dir, path)
-        if is_new:
-            self.created.append(self.media_dir / key)
-        return key
-
-    def rollback(self) -> None:
-        for path in self.created:
-            path.unlink(missing_ok=True)
-        self.created.clear()
-
-
-@dataclass(frozen=True)
-class AssetRef:
-    pk: int
-    id: str
-    external_id: str
-    project_pk: int
-
-
-# -- lookups ----------------------------------------------------------------------------------------
-
-
-def resolve_assets(
-    conn: Connection,
-    project: ProjectInfo | None,
-    asset_ids: Sequence[str] | None = None,
-    external_ids: Sequence[str] | None = None,
-) -> list[AssetRef]:
-    """The assets named by ids, or by external ids within ``project``, in the order given."""
-    if (asset_ids is None) == (external_ids is None):
-        raise ValidationError("Give either asset ids or external ids (with the project id), not both or neither.")
-    by_external = asset_ids is None
-    wanted = list(external_ids if by_external else asset_ids)  # type: ignore[arg-type]
-    for value in wanted:
-        if not isinstance(value, str):
-            raise ValidationError(f"Asset {'external ' if by_external else ''}ids must be strings, got {value!r}.")
-    if by_external and project is None:
-        raise ValidationError("External ids are unique within a project only: give the project_id too.")
-    # One statement whatever the number of assets (select_for_keys), on the unique key
-    # (project_pk, external_id) or on the id.
-    key = "external_id" if by_external else "id"
-    where = f"project_pk = {int(project.pk)} AND {key}" if project is not None else key
-    found: dict[str, AssetRef] = {}
-    rows = select_for_keys(
-        conn, f"SELECT pk, id, external_id, project_pk FROM assets WHERE {where} {KEYS}", sorted(set(wanted))
-    )
-    for pk, asset_id, external_id, project_pk in rows:
-        found[external_id if by_external else asset_id] = AssetRef(pk, asset_id, external_id, project_pk)
-    missing = [value for value in wanted if value not in found]
-    if missing:
-        where = f" in project {project.id!r}" if project is not None else ""
-        kind = "external id" if by_external else "id"
-        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-        raise NotFound(f"No asset with {kind} {missing[0]!r}{where}{more}; check the {kind}s with client.assets().")
-    refs = [found[value] for value in wanted]
-    projects = {ref.project_pk for ref in refs}
-    if len(projects) > 1:
-        raise ValidationError("The assets belong to several projects; act on one project at a time.")
-    return refs
-
-
-def media_keys_of(rows: Iterable[Row[Any]]) -> list[str]:
-    """Media keys referenced by asset rows of (media_key, json_content)."""
-    keys: set[str] = set()
-    for media_key, json_content in rows:
-        if media_key:
-            keys.add(media_key)
-        if json_content and MEDIA_PREFIX in json_content:
-            keys.update(_MEDIA_REF.findall(json_content))
-    return sorted(keys)
-
-
-def unreferenced_media(conn: Connection, keys: Iterable[str]) -> list[str]:
-    """The keys no asset of any project still uses."""
-    orphans = []
-    for key in keys:
-        used = conn.execute(
-            select(A.c.pk)
-            .where(
-                or_(
-                    A.c.media_key == key,
-                    A.c.json_content.contains(f"{MEDIA_PREFIX}{key}", autoescape=True),
-                )
-            )
-            .limit(1)
-        ).first()
-        if used is None:
-            orphans.append(key)
-    return orphans
-
-
-# -- value checks -----------------------------------------------------------------------------------
+A, AM = schema.assets, schema.asset_metadata
 
 
 def _check_lengths(reference: str, size: int, arrays: Mapping[str, Sequence[Any] | None]) -> None:
@@ -137,66 +43,7 @@ def _check_lengths(reference: str, size: int, arrays: Mapping[str, Sequence[Any]
             raise ValidationError(f"{name} has {len(values)} items but {reference} has {size}; give one per asset.")
 
 
-def _finite(value: Any) -> bool:
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, dict):
-        return all(_finite(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return all(_finite(v) for v in value)
-    return True
-
-
-def check_metadata(value: Any, external_id: str) -> dict[str, Any]:
-    if isinstance(value, str):
-        try:
-            value = orjson.loads(value) if value.strip() else {}
-        except orjson.JSONDecodeError:
-            raise ValidationError(f"Asset {external_id!r}: json_metadata is not valid JSON: {value[:80]!r}.") from None
-    if not isinstance(value, dict):
-        raise ValidationError(f"Asset {external_id!r}: json_metadata must be a dict, got {type(value).__name__}.")
-    if not _finite(value):
-        raise ValidationError(f"Asset {external_id!r}: json_metadata holds NaN or Infinity, which JSON cannot store.")
-    try:
-        orjson.dumps(value)
-    except TypeError as error:
-        raise ValidationError(f"Asset {external_id!r}: json_metadata is not JSON-serializable ({error}).") from None
-    return value
-
-
-def check_resolution(value: Any, external_id: str) -> tuple[int, int]:
-    if isinstance(value, Mapping):
-        width, height = value.get("width"), value.get("height")
-    else:
-        raise ValidationError(
-            f"Asset {external_id!r}: resolution must be {{'width': int, 'height': int}}, got {value!r}."
-        )
-    for side, number in (("width", width), ("height", height)):
-        if isinstance(number, bool) or not isinstance(number, int) or number <= 0:
-            raise ValidationError(
-                f"Asset {external_id!r}: resolution {side} must be a positive integer, got {number!r}."
-            )
-    return width, height  # type: ignore[return-value]
-
-
-def check_page_resolutions(value: Any, external_id: str) -> str:
-    if not isinstance(value, list):
-        raise ValidationError(
-            f"Asset {external_id!r}: page resolutions must be a list of {{pageNumber, width, height, rotation}}."
-        )
-    pages = []
-    for page in value:
-        if not isinstance(page, Mapping):
-            raise ValidationError(f"Asset {external_id!r}: every page resolution must be a dict, got {page!r}.")
-        number = page.get("pageNumber")
-        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-            raise ValidationError(f"Asset {external_id!r}: pageNumber must be an integer ≥ 1, got {number!r}.")
-        width, height = check_resolution(page, f"{external_id}, page {number}")
-        rotation = page.get("rotation", 0)
-        if rotation not in (0, 90, 180, 270):
-            raise ValidationError(f"Asset {external_id!r}, page {number}: rotation must be 0, 90, 180 or 270.")
-        pages.append({"pageNumber": number, "width": width, "height": height, "rotation": rotation})
-    return orjson.dumps(sorted(pages, key=lambda p: p["pageNumber"])).decode()
+# -- rows ---------------------------------------------------------------------------------------------
 
 
 def metadata_rows(asset_pk: int, metadata: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -294,10 +141,10 @@ def _prepare_json_content(
         raise ValidationError(f"Asset {external_id!r}: json_content is not JSON-serializable ({error}).") from None
 
 
-# -- import -----------------------------------------------------------------------------------------
+# -- steps ------------------------------------------------------------------------------------------
 
 
-def append_many_to_dataset(
+def insert_assets(
     conn: Connection,
     project: ProjectInfo,
     writer: MediaWriter,
@@ -415,10 +262,7 @@ def _new_external_ids(conn: Connection, project: ProjectInfo, external_ids: list
     return [index for value, index in first.items() if value not in existing]
 
 
-# -- updates ----------------------------------------------------------------------------------------
-
-
-def update_properties_in_assets(
+def update_assets(
     conn: Connection,
     project: ProjectInfo,
     refs: list[AssetRef],
@@ -520,7 +364,7 @@ def _check_new_external_ids(conn: Connection, project: ProjectInfo, refs: list[A
             )
 
 
-def delete_many_from_dataset(conn: Connection, refs: list[AssetRef]) -> list[str]:
+def delete_assets(conn: Connection, refs: list[AssetRef]) -> list[str]:
     """Delete assets with their labels; return the media keys they used."""
     pks = sorted({ref.pk for ref in refs})
     keys: list[str] = []
@@ -531,39 +375,115 @@ def delete_many_from_dataset(conn: Connection, refs: list[AssetRef]) -> list[str
     return sorted(set(keys))
 
 
-# -- workflow ---------------------------------------------------------------------------------------
+# -- entry points -------------------------------------------------------------------------------------
+
+_COMPUTED_MARKS = "consensus_marks and honeypot_marks are computed by labelport from the labels and cannot be set."
+#: Asset properties that labelport computes or does not have, refused with the reason.
+_REFUSED_CHANGES = {
+    "consensus_marks": _COMPUTED_MARKS,
+    "honeypot_marks": _COMPUTED_MARKS,
+    "to_be_labeled_by_array": "to_be_labeled_by_array: labelport does not assign assets to labelers.",
+}
 
 
-def add_to_review(conn: Connection, refs: list[AssetRef]) -> list[str]:
-    """Move the assets that have a submitted label to TO_REVIEW; return their ids."""
-    pks = sorted({ref.pk for ref in refs})
-    moved: list[str] = []
-    now = now_ts()
-    for start in range(0, len(pks), IN_CHUNK):
-        chunk = pks[start : start + IN_CHUNK]
-        eligible = A.c.pk.in_(chunk) & A.c.latest_label_pk.is_not(None)
-        moved.extend(conn.execute(select(A.c.id).where(eligible).order_by(A.c.pk)).scalars())
-        conn.execute(update(A).where(eligible).values(status=AssetStatus.TO_REVIEW, updated_at=now))
-    return moved
-
-
-def send_back_to_queue(conn: Connection, refs: list[AssetRef]) -> list[str]:
-    """Send labeled assets back to ONGOING, flagging their submitted labels ``isSentBackToQueue``."""
-    pks = sorted({ref.pk for ref in refs})
-    moved: list[str] = []
-    now = now_ts()
-    for start in range(0, len(pks), IN_CHUNK):
-        chunk = pks[start : start + IN_CHUNK]
-        eligible = A.c.pk.in_(chunk) & A.c.latest_label_pk.is_not(None)
-        moved.extend(conn.execute(select(A.c.id).where(eligible).order_by(A.c.pk)).scalars())
-        conn.execute(update(A).where(eligible).values(status=AssetStatus.ONGOING, updated_at=now))
-        conn.execute(
-            update(L)
-            .where(
-                L.c.asset_pk.in_(chunk),
-                L.c.label_type.in_(("DEFAULT", "REVIEW")),
-                L.c.is_sent_back_to_queue == false(),
-            )
-            .values(is_sent_back_to_queue=True, updated_at=now)
+def append_many_to_dataset(
+    ctx: ActingContext,
+    project_id: str,
+    *,
+    content_array: Sequence[Any] | None = None,
+    external_id_array: Sequence[str] | None = None,
+    json_metadata_array: Sequence[Any] | None = None,
+    json_content_array: Sequence[Any] | None = None,
+    is_honeypot_array: Sequence[bool] | None = None,
+    resolution_array: Sequence[Mapping[str, int] | None] | None = None,
+    priority_array: Sequence[int] | None = None,
+) -> list[str]:
+    """Import assets into a project; return their ids (see :func:`insert_assets`)."""
+    with ctx.write() as tx:
+        project = get_project(tx.conn, project_id)
+        return insert_assets(
+            tx.conn,
+            project,
+            tx.media,
+            content_array=content_array,
+            external_id_array=external_id_array,
+            json_metadata_array=json_metadata_array,
+            json_content_array=json_content_array,
+            is_honeypot_array=is_honeypot_array,
+            resolution_array=resolution_array,
+            priority_array=priority_array,
         )
-    return moved
+
+
+def update_properties_in_assets(
+    ctx: ActingContext,
+    asset_ids: Sequence[str] | None,
+    external_ids: Sequence[str] | None,
+    project_id: str | None,
+    changes: Mapping[str, Sequence[Any] | None],
+) -> list[str]:
+    """Apply per-asset arrays of changes (Kili's argument names, e.g. ``priorities``,
+    ``json_metadatas``, ``status_array``, ``external_ids_new``) to the assets named; return their ids.
+    Statuses and marks that depend on the consensus or honeypot flags are derived again."""
+    for name, reason in _REFUSED_CHANGES.items():
+        if changes.get(name) is not None:
+            raise ValidationError(reason)
+    given = {name: values for name, values in changes.items() if name not in _REFUSED_CHANGES}
+    with ctx.write() as tx:
+        project, refs = project_and_assets(tx.conn, asset_ids, external_ids, project_id)
+        ids, needs_marks = update_assets(tx.conn, project, refs, tx.media, given)
+        pks = [ref.pk for ref in refs]
+        if given.get("is_used_for_consensus_array") is not None:
+            restatus_for_consensus(tx.conn, project, pks)
+        if needs_marks:
+            marks.refresh_marks(tx.conn, project, pks)
+    return ids
+
+
+def merge_metadata(
+    ctx: ActingContext,
+    project_id: str,
+    asset_ids: Sequence[str] | None,
+    external_ids: Sequence[str] | None,
+    json_metadata: Sequence[Mapping[str, Any]],
+    *,
+    replace: bool,
+) -> list[str]:
+    """Merge keys into each asset's jsonMetadata (``replace``: replace it); return the asset ids. The
+    current metadata is read in the write transaction, so concurrent merges never lose a key."""
+    if replace:
+        return update_properties_in_assets(ctx, asset_ids, external_ids, project_id, {"json_metadatas": json_metadata})
+    with ctx.write() as tx:
+        project, refs = project_and_assets(tx.conn, asset_ids, external_ids, project_id)
+        if len(json_metadata) != len(refs):
+            raise ValidationError(
+                f"json_metadata has {len(json_metadata)} items but {len(refs)} assets are named; give one per asset."
+            )
+        current: dict[int, Any] = {}
+        for start in range(0, len(refs), IN_CHUNK):
+            chunk = [ref.pk for ref in refs[start : start + IN_CHUNK]]
+            current.update(tx.conn.execute(select(A.c.pk, A.c.json_metadata).where(A.c.pk.in_(chunk))).all())
+        merged = []
+        for ref, extra in zip(refs, json_metadata, strict=True):
+            if not isinstance(extra, Mapping):
+                raise ValidationError(
+                    f"Asset {ref.external_id!r}: json_metadata items must be dicts, got {type(extra).__name__}."
+                )
+            merged.append({**orjson.loads(current[ref.pk] or "{}"), **extra})
+        ids, _ = update_assets(tx.conn, project, refs, tx.media, {"json_metadatas": merged})
+    return ids
+
+
+def delete_many_from_dataset(
+    ctx: ActingContext,
+    asset_ids: Sequence[str] | None,
+    external_ids: Sequence[str] | None,
+    project_id: str | None,
+) -> tuple[str, list[str]]:
+    """Delete assets and their labels; return the project id and the asset ids. Media files no other
+    asset uses are removed once the deletion has committed."""
+    with ctx.write() as tx:
+        project, refs = project_and_assets(tx.conn, asset_ids, external_ids, project_id)
+        keys = delete_assets(tx.conn, refs)
+        tx.after_commit(lambda: remove_unreferenced(ctx.store, keys))
+    return project.id, [ref.id for ref in refs]

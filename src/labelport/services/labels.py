@@ -16,9 +16,9 @@ those few rows, never the asset's whole history.
 
 Quality marks: the consensus marks of assets without a honeypot or an INFERENCE label depend only
 on their current DEFAULT labels, which the flags above name. A DEFAULT append computes them
-(``quality.marks.consensus_marks``) from the responses at hand before writing, so new labels are
+(``services.marks.consensus_marks``) from the responses at hand before writing, so new labels are
 inserted with their mark and the asset's mark goes with its status: nothing is read back or written
-twice. Other assets' marks are left to ``quality.after_append`` (``Appended.marks_needed``). A
+twice. Other assets' marks are left to :func:`append_and_mark` (``Appended.marks_needed``). A
 REVIEW label changes no consensus mark.
 """
 
@@ -32,16 +32,24 @@ import orjson
 from sqlalchemy import Connection, and_, bindparam, delete, false, select, true, update
 
 from labelport.annotations.validate import PlainBoxes, ResponseSummary, validate_response
-from labelport.enums import AssetStatus, InputType, LabelType
+from labelport.enums import AssetStatus, InputType, LabelType, parse_enum
 from labelport.errors import ValidationError
 from labelport.geo import georeferenced
 from labelport.ids import new_ids
-from labelport.quality import marks
-from labelport.services.assets import AssetRef
-from labelport.services.projects import ProjectInfo
+from labelport.models import AssetRef, ProjectInfo, in_consensus
+from labelport.services import marks, users
+from labelport.services.context import ActingContext
+from labelport.services.lookups import project_and_assets
 from labelport.store import schema
-from labelport.store.bulk import KEYS, executemany_insert, executemany_update, insert_rows, reserve_pks, select_for_keys
-from labelport.store.fields import IN_CHUNK
+from labelport.store.bulk import (
+    IN_CHUNK,
+    KEYS,
+    executemany_insert,
+    executemany_update,
+    insert_rows,
+    reserve_pks,
+    select_for_keys,
+)
 from labelport.timeutil import now_ts, parse_ts
 
 A, L, LC = schema.assets, schema.labels, schema.label_categories
@@ -116,7 +124,7 @@ def parse_json_response(value: Any, external_id: str) -> Any:
     return value
 
 
-def append_labels(
+def insert_labels(
     conn: Connection,
     project: ProjectInfo,
     refs: Sequence[AssetRef],
@@ -206,6 +214,50 @@ def append_labels(
     soon = {row["pk"]: row["id"] for row in rows if row["asset_pk"] in waiting}
     new_boxes = {row["pk"]: found for row, found in zip(rows, boxes, strict=True) if found}
     return Appended(ids, asset_pks, new_responses, marks_needed, soon, new_boxes)
+
+
+def append_and_mark(
+    conn: Connection,
+    project: ProjectInfo,
+    refs: Sequence[AssetRef],
+    json_responses: Sequence[Any],
+    author_pks: Sequence[int],
+    label_type: str,
+    seconds_to_label: Sequence[float | None] | None = None,
+    model_name: str | None = None,
+    created_at: Sequence[str | None] | None = None,
+    *,
+    overwrite: bool = False,
+    checked: Sequence[tuple[bool, ResponseSummary] | None] | None = None,
+) -> Appended:
+    """Append labels and keep every mark exact: the one write step of every label append (the
+    client's, the server's, an import's). :func:`insert_labels` writes the consensus marks the labels
+    alone decide; then the marks it left to a full recomputation (assets with a honeypot or an
+    INFERENCE label) are refreshed, consensus only for DEFAULT labels, and the shapes of the labels
+    soon compared are prepared."""
+    appended = insert_labels(
+        conn,
+        project,
+        refs,
+        json_responses,
+        author_pks,
+        label_type,
+        seconds_to_label,
+        model_name,
+        created_at,
+        overwrite=overwrite,
+        checked=checked,
+    )
+    marks.refresh_marks(
+        conn,
+        project,
+        appended.marks_needed,
+        responses=appended.responses,
+        consensus=label_type == LabelType.DEFAULT,
+        boxes=appended.boxes,
+    )
+    marks.prepare_soon_compared(conn, project, appended.soon_compared, appended.responses, appended.boxes)
+    return appended
 
 
 def _georeferenced_assets(conn: Connection, project: ProjectInfo, refs: Sequence[AssetRef]) -> set[int]:
@@ -328,7 +380,7 @@ def _derive_and_insert(
     label_type = rows[0]["label_type"] if rows else None
     # Consensus marks of the assets whose marks the labels alone decide (no honeypot, no INFERENCE
     # label): computed now, from the responses at hand, and written with the rows below. Other
-    # assets are left to after_append's full recomputation.
+    # assets are left to append_and_mark's full recomputation.
     consensus: dict[int, list[tuple[int, str]]] = {}
     if label_type == LabelType.DEFAULT:
         for asset_pk in asset_pks:
@@ -447,8 +499,6 @@ def restatus_for_consensus(conn: Connection, project: ProjectInfo, asset_pks: li
 
 def redraw_consensus(conn: Connection, project: ProjectInfo) -> None:
     """After a coverage change, draw TODO assets again (others keep their draw, as in Kili)."""
-    from labelport.services.projects import in_consensus
-
     rows = conn.execute(
         select(A.c.pk, A.c.external_id, A.c.is_used_for_consensus).where(
             and_(A.c.project_pk == project.pk, A.c.status == AssetStatus.TODO)
@@ -464,3 +514,86 @@ def redraw_consensus(conn: Connection, project: ProjectInfo) -> None:
             update(A).where(A.c.pk == bindparam("b_pk")).values(is_used_for_consensus=bindparam("v_flag")),
             changes,
         )
+
+
+# -- entry points -------------------------------------------------------------------------------------
+
+
+def append_labels(
+    ctx: ActingContext,
+    json_response_array: Sequence[Any],
+    *,
+    asset_id_array: Sequence[str] | None = None,
+    asset_external_id_array: Sequence[str] | None = None,
+    project_id: str | None = None,
+    author_id_array: Sequence[str | None] | None = None,
+    seconds_to_label_array: Sequence[float | None] | None = None,
+    model_name: str | None = None,
+    label_type: str = LabelType.DEFAULT,
+    overwrite: bool = False,
+    created_at_array: Sequence[str | None] | None = None,
+) -> list[str]:
+    """Add labels to assets named by ids, or by external ids with ``project_id``; one bad label
+    stores nothing. Returns the new labels' ids, in the order given."""
+    kind = parse_enum(LabelType, label_type, "label_type")
+    if not json_response_array:
+        raise ValidationError("json_response_array must not be empty.")
+    if asset_id_array is not None and asset_external_id_array is not None:
+        raise ValidationError("Give asset_id_array or asset_external_id_array, not both.")
+    if kind == LabelType.PREDICTION and not model_name:
+        raise ValidationError("PREDICTION labels need a model_name.")
+    size = len(json_response_array)
+    for name, array in (
+        ("asset_id_array", asset_id_array),
+        ("asset_external_id_array", asset_external_id_array),
+        ("author_id_array", author_id_array),
+        ("seconds_to_label_array", seconds_to_label_array),
+        ("created_at_array", created_at_array),
+    ):
+        if array is not None and len(array) != size:
+            raise ValidationError(f"{name} has {len(array)} items but json_response_array has {size}.")
+    with ctx.write() as tx:
+        project, refs = project_and_assets(tx.conn, asset_id_array, asset_external_id_array, project_id)
+        appended = append_and_mark(
+            tx.conn,
+            project,
+            refs,
+            json_response_array,
+            users.author_pks(ctx, tx, author_id_array, size),
+            kind,
+            seconds_to_label_array,
+            model_name,
+            created_at_array,
+            overwrite=overwrite,
+        )
+        # Before the collector runs again: what the append built for its own use (responses' plain
+        # boxes, rows) is freed by reference counting, not walked by a collection first.
+        ids = appended.ids
+        del appended
+    return ids
+
+
+def create_honeypot(
+    ctx: ActingContext,
+    json_response: Any,
+    *,
+    asset_id: str | None = None,
+    asset_external_id: str | None = None,
+    project_id: str | None = None,
+) -> str:
+    """Write the ground truth of a honeypot asset: a REVIEW label by the acting user. The asset is
+    flagged ``isHoneypot``; its status does not change. Returns the label's id."""
+    with ctx.write() as tx:
+        project, refs = project_and_assets(
+            tx.conn,
+            None if asset_id is None else [asset_id],
+            None if asset_external_id is None else [asset_external_id],
+            project_id,
+        )
+        tx.conn.execute(update(A).where(A.c.pk == refs[0].pk).values(is_honeypot=True, updated_at=now_ts()))
+        author = users.acting_user_pk(ctx, tx)
+        appended = insert_labels(
+            tx.conn, project, refs, [json_response], [author], LabelType.REVIEW, change_status=False
+        )
+        marks.refresh_marks(tx.conn, project, appended.marks_needed, responses=appended.responses, consensus=False)
+    return appended.ids[0]

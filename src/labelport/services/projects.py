@@ -1,78 +1,31 @@
-"""Projects: create, read, update, delete, and the lookups every other service starts with."""
+"""Projects: create, update, delete, and recompute their marks."""
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, delete, func, select, update
 
 from labelport.enums import InputType, ProjectRole, parse_enum
-from labelport.errors import NotFound, ValidationError
+from labelport.errors import ValidationError
 from labelport.ids import new_id
+from labelport.models import ProjectInfo
 from labelport.ontology import Ontology
+from labelport.services import marks
+from labelport.services.context import ActingContext
+from labelport.services.labels import redraw_consensus, restatus_for_consensus
+from labelport.services.lookups import get_project
+from labelport.services.media import media_keys_of, remove_unreferenced
+from labelport.services.users import acting_user_pk
 from labelport.store import schema
 from labelport.timeutil import now_ts
 
 P, A, L, LC = schema.projects, schema.assets, schema.labels, schema.label_categories
 
 
-@dataclass(frozen=True)
-class ProjectInfo:
-    """What services need to know about a project, read once per call."""
-
-    pk: int
-    id: str
-    title: str
-    input_type: str
-    ontology: Ontology
-    consensus_tot_coverage: int
-    min_consensus_size: int
-    use_honeypot: bool
-
-
-def get_project(conn: Connection, project_id: str) -> ProjectInfo:
-    """The project with this id, or :class:`NotFound` saying how to find the right one."""
-    if not isinstance(project_id, str) or not project_id:
-        raise ValidationError(f"project_id must be a project id string, got {project_id!r}.")
-    row = conn.execute(
-        select(
-            P.c.pk,
-            P.c.id,
-            P.c.title,
-            P.c.input_type,
-            P.c.json_interface,
-            P.c.consensus_tot_coverage,
-            P.c.min_consensus_size,
-            P.c.use_honeypot,
-        ).where(P.c.id == project_id)
-    ).one_or_none()
-    if row is None:
-        raise NotFound(
-            f"Project {project_id!r} does not exist in this store; "
-            "list the projects with client.projects() or `labelport project list`."
-        )
-    return ProjectInfo(
-        pk=row.pk,
-        id=row.id,
-        title=row.title,
-        input_type=row.input_type,
-        ontology=Ontology.from_json(orjson.loads(row.json_interface)),
-        consensus_tot_coverage=row.consensus_tot_coverage,
-        min_consensus_size=row.min_consensus_size,
-        use_honeypot=bool(row.use_honeypot),
-    )
-
-
-def in_consensus(external_id: str, coverage: int) -> bool:
-    """Whether an asset is drawn for consensus: a stable draw from its external id, ``coverage`` %."""
-    return zlib.crc32(external_id.encode()) % 100 < coverage
-
-
-def create_project(
+def insert_project(
     conn: Connection,
     author_pk: int,
     title: str,
@@ -172,7 +125,7 @@ PROJECT_PROPERTIES: dict[str, tuple[str, str, Any]] = {
 COMPUTED_PROPERTIES = ("consensus_mark", "honeypot_mark")
 
 
-def update_properties_in_project(conn: Connection, project_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+def _update_project(conn: Connection, project_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
     """Apply the given properties; return ``{id, <GraphQL name>: value}`` for each one set."""
     project = get_project(conn, project_id)
     values: dict[str, Any] = {}
@@ -228,11 +181,51 @@ def _check_ontology_keeps_labels(conn: Connection, project: ProjectInfo, ontolog
             )
 
 
-def delete_project(conn: Connection, project_id: str) -> list[str]:
-    """Delete the project and everything in it; return the media keys its assets used."""
-    project = get_project(conn, project_id)
-    keys = conn.execute(select(A.c.media_key, A.c.json_content).where(A.c.project_pk == project.pk)).all()
-    conn.execute(delete(P).where(P.c.pk == project.pk))
-    from labelport.services.assets import media_keys_of
+# -- entry points -------------------------------------------------------------------------------------
 
-    return media_keys_of(keys)
+#: Every property ``update_properties_in_project`` accepts.
+UPDATABLE = frozenset({*PROJECT_PROPERTIES, *COMPUTED_PROPERTIES, "json_interface", "input_type"})
+
+
+def create_project(
+    ctx: ActingContext, title: str, input_type: str, json_interface: Mapping[str, Any], description: str = ""
+) -> str:
+    """Create a project; the acting user becomes its ADMIN. Returns the project's id."""
+    with ctx.write() as tx:
+        return insert_project(tx.conn, acting_user_pk(ctx, tx), title, input_type, json_interface, description)
+
+
+def update_properties_in_project(ctx: ActingContext, project_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+    """Change project settings (Kili's argument names); return the fields set, with the id. A new
+    consensus coverage draws the TODO assets again; a new coverage or consensus size derives the
+    statuses again."""
+    unknown = sorted(set(properties) - UPDATABLE)
+    if unknown:
+        raise ValidationError(f"Unknown project properties {unknown}; valid: {', '.join(sorted(UPDATABLE))}.")
+    with ctx.write() as tx:
+        result = _update_project(tx.conn, project_id, properties)
+        if properties.get("consensus_tot_coverage") is not None:
+            redraw_consensus(tx.conn, get_project(tx.conn, project_id))
+        if properties.get("consensus_tot_coverage") is not None or properties.get("min_consensus_size") is not None:
+            restatus_for_consensus(tx.conn, get_project(tx.conn, project_id))
+    return result
+
+
+def delete_project(ctx: ActingContext, project_id: str) -> None:
+    """Delete the project with its assets, labels and members; once that has committed, the media
+    files no other asset uses are removed."""
+    with ctx.write() as tx:
+        project = get_project(tx.conn, project_id)
+        rows = tx.conn.execute(select(A.c.media_key, A.c.json_content).where(A.c.project_pk == project.pk)).all()
+        keys = media_keys_of(rows)
+        tx.conn.execute(delete(P).where(P.c.pk == project.pk))
+        tx.after_commit(lambda: remove_unreferenced(ctx.store, keys))
+
+
+def recompute_marks(ctx: ActingContext, project_id: str) -> int:
+    """Recompute every quality mark of a project from its labels; return the number of assets."""
+    with ctx.write() as tx:
+        project = get_project(tx.conn, project_id)
+        asset_pks = list(tx.conn.execute(select(A.c.pk).where(A.c.project_pk == project.pk)).scalars())
+        marks.refresh_marks(tx.conn, project, asset_pks)
+    return len(asset_pks)

@@ -2,33 +2,30 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from collections.abc import Sequence
 
 from sqlalchemy import Connection, delete, select, update
 
 from labelport.enums import OrganizationRole, ProjectRole, parse_enum
 from labelport.errors import NotFound, ValidationError
 from labelport.ids import new_id
-from labelport.services.projects import get_project
+from labelport.services.context import ActingContext, Transaction
+from labelport.services.lookups import get_project
 from labelport.store import schema
 from labelport.timeutil import now_ts
+from labelport.values import normalize_email
 
 U, M = schema.users, schema.project_members
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
-def normalize_email(email: Any) -> str:
-    if not isinstance(email, str) or not _EMAIL.match(email.strip()):
-        raise ValidationError(f"{email!r} is not an email address.")
-    return email.strip().lower()
+# -- steps (inside a caller's transaction) ------------------------------------------------------------
 
 
 def find_user_pk(conn: Connection, email: str) -> int | None:
     return conn.execute(select(U.c.pk).where(U.c.email == normalize_email(email))).scalar_one_or_none()
 
 
-def create_user(
+def insert_user(
     conn: Connection,
     email: str,
     firstname: str = "",
@@ -61,7 +58,25 @@ def ensure_user(conn: Connection, email: str, organization_role: str = Organizat
     """The pk of the user with this email, created (with no name) when it does not exist yet."""
     pk = find_user_pk(conn, email)
     if pk is None:
-        pk, _ = create_user(conn, email, organization_role=organization_role)
+        pk, _ = insert_user(conn, email, organization_role=organization_role)
+    return pk
+
+
+def acting_user_pk(ctx: ActingContext, tx: Transaction) -> int:
+    """The acting user's pk, the user created on first use when the context allows it. The pk is
+    remembered only once the transaction commits: a write that fails takes a new user with it."""
+    if ctx.user_pk is not None:
+        return ctx.user_pk
+    pk = find_user_pk(tx.conn, ctx.user_email)
+    if pk is None:
+        if ctx.new_user_role is None:
+            raise NotFound(f"User {ctx.user_email!r} does not exist in this store.")
+        pk, _ = insert_user(tx.conn, ctx.user_email, organization_role=ctx.new_user_role)
+
+    def remember() -> None:
+        ctx.user_pk = pk
+
+    tx.after_commit(remember)
     return pk
 
 
@@ -78,20 +93,13 @@ def user_pks_by_id(conn: Connection, user_ids: list[str]) -> dict[str, int]:
     return found
 
 
-def append_to_roles(conn: Connection, project_id: str, user_email: str, role: str) -> None:
-    """Make the user (created when unknown) a member of the project, or change its role."""
-    project = get_project(conn, project_id)
-    kind = parse_enum(ProjectRole, role, "role")
-    user_pk = ensure_user(conn, user_email)
-    existing = conn.execute(
-        select(M.c.pk).where(M.c.project_pk == project.pk, M.c.user_pk == user_pk)
-    ).scalar_one_or_none()
-    if existing is None:
-        conn.execute(
-            M.insert().values(id=new_id(), project_pk=project.pk, user_pk=user_pk, role=kind, created_at=now_ts())
-        )
-    else:
-        conn.execute(update(M).where(M.c.pk == existing).values(role=kind, activated=True))
+def author_pks(ctx: ActingContext, tx: Transaction, author_ids: Sequence[str | None] | None, size: int) -> list[int]:
+    """The authors of ``size`` labels: the users named by id, the acting user where none is given."""
+    acting = acting_user_pk(ctx, tx)
+    if author_ids is None:
+        return [acting] * size
+    known = user_pks_by_id(tx.conn, [a for a in author_ids if a is not None])
+    return [acting if author is None else known[author] for author in author_ids]
 
 
 def _role_pk(conn: Connection, role_id: str) -> int:
@@ -101,10 +109,49 @@ def _role_pk(conn: Connection, role_id: str) -> int:
     return pk
 
 
-def update_properties_in_role(conn: Connection, role_id: str, role: str) -> None:
+# -- entry points -------------------------------------------------------------------------------------
+
+
+def create_user(
+    ctx: ActingContext,
+    email: str,
+    firstname: str = "",
+    lastname: str = "",
+    organization_role: str = OrganizationRole.USER,
+) -> str:
+    """Create a user; return its id."""
+    with ctx.write() as tx:
+        _pk, user_id = insert_user(tx.conn, email, firstname, lastname, organization_role)
+    return user_id
+
+
+def append_to_roles(ctx: ActingContext, project_id: str, user_email: str, role: str) -> None:
+    """Make the user (created when unknown) a member of the project, or change its role."""
+    with ctx.write() as tx:
+        conn = tx.conn
+        project = get_project(conn, project_id)
+        kind = parse_enum(ProjectRole, role, "role")
+        user_pk = ensure_user(conn, user_email)
+        existing = conn.execute(
+            select(M.c.pk).where(M.c.project_pk == project.pk, M.c.user_pk == user_pk)
+        ).scalar_one_or_none()
+        if existing is None:
+            conn.execute(
+                M.insert().values(id=new_id(), project_pk=project.pk, user_pk=user_pk, role=kind, created_at=now_ts())
+            )
+        else:
+            conn.execute(update(M).where(M.c.pk == existing).values(role=kind, activated=True))
+
+
+def update_properties_in_role(ctx: ActingContext, role_id: str, role: str) -> str:
+    """Change a member's role; return the role as stored."""
     kind = parse_enum(ProjectRole, role, "role")
-    conn.execute(update(M).where(M.c.pk == _role_pk(conn, role_id)).values(role=kind))
+    with ctx.write() as tx:
+        tx.conn.execute(update(M).where(M.c.pk == _role_pk(tx.conn, role_id)).values(role=kind))
+    return kind
 
 
-def delete_from_roles(conn: Connection, role_id: str) -> None:
-    conn.execute(delete(M).where(M.c.pk == _role_pk(conn, role_id)))
+def delete_from_roles(ctx: ActingContext, role_id: str) -> None:
+    """Remove a member from its project."""
+    with ctx.write() as tx:
+        tx.conn.execute(delete(M).where(M.c.pk == _role_pk(tx.conn, role_id)))

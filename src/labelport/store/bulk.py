@@ -18,6 +18,9 @@ import orjson
 from sqlalchemy import Connection, Row, Table, func, select, text
 
 _CHUNK = 10_000
+#: Values per ``IN (…)`` list where a statement binds one parameter per value: SQLite accepts at most
+#: 32,766 bound parameters per statement; stay far below.
+IN_CHUNK = 900
 
 
 def reserve_pks(conn: Connection, table: Table, count: int) -> list[int]:

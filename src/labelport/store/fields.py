@@ -19,9 +19,7 @@ from sqlalchemy import ColumnElement, Connection, Table, and_, func, select, tru
 
 from labelport.errors import UnknownFieldError
 from labelport.store import schema
-
-#: SQLite accepts at most 32,766 bound parameters per statement; stay far below.
-IN_CHUNK = 900
+from labelport.store.bulk import IN_CHUNK
 
 Build = Callable[[dict[str, Any], "Context"], Any]
 

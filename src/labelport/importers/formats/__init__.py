@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from labelport.importers.dataset import DatasetError
+from labelport.errors import DatasetError
 from labelport.importers.formats.base import Detection, ImporterSpec
 from labelport.importers.source import README, Source, readme
 from labelport.registry import Registry

@@ -37,8 +37,9 @@ import yaml
 
 from labelport import media as store_media
 from labelport.enums import Tool
+from labelport.errors import DatasetError
 from labelport.importers import geometry
-from labelport.importers.dataset import Dataset, DatasetError, ImportAsset, ImportLabel, ImportOptions
+from labelport.importers.dataset import Dataset, ImportAsset, ImportLabel, ImportOptions
 from labelport.importers.formats import register
 from labelport.importers.formats.base import Detection, ImporterSpec
 from labelport.importers.media import find_media, image_size, missing
