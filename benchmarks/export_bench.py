@@ -210,9 +210,9 @@ def copy_to_postgres(database: Path, url: str) -> str:
 
     import labelport
     from labelport.store import schema
-    from labelport.store.engine import ensure_postgres_database, resolve_database_url
+    from labelport.store.engine import ensure_postgres_database, normalize_database_url
 
-    base = make_url(resolve_database_url(url))
+    base = make_url(normalize_database_url(url))
     ensure_postgres_database(base)
     name = f"lp_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(base)

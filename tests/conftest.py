@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import labelport
-from labelport.store.engine import ensure_postgres_database, resolve_database_url
+from labelport.store.engine import ensure_postgres_database, normalize_database_url
 from tests import factories
 
 POSTGRES_URL = os.environ.get("LABELPORT_TEST_POSTGRES_URL")
@@ -33,7 +33,7 @@ _ensured: list[bool] = []
 
 def _postgres_schema_url() -> Iterator[str]:
     assert POSTGRES_URL is not None
-    base = make_url(resolve_database_url(POSTGRES_URL))
+    base = make_url(normalize_database_url(POSTGRES_URL))
     if not _ensured:
         ensure_postgres_database(base)
         _ensured.append(True)

@@ -7,21 +7,31 @@ import pytest
 from sqlalchemy import text
 
 import labelport
+from labelport import settings
 from labelport.errors import SchemaVersionError, ValidationError
 from labelport.store import migrations
-from labelport.store.engine import Store, resolve_database_url
+from labelport.store.engine import Store, normalize_database_url
 
 
 def test_database_url_resolution(monkeypatch, tmp_path):
     monkeypatch.delenv("LABELPORT_DATABASE_URL", raising=False)
     monkeypatch.setenv("LABELPORT_HOME", str(tmp_path / "home"))
-    assert resolve_database_url(None) == f"sqlite:///{tmp_path / 'home' / 'labelport.db'}"
+    assert settings.database_url(None) == f"sqlite:///{tmp_path / 'home' / 'labelport.db'}"
     monkeypatch.setenv("LABELPORT_DATABASE_URL", "postgresql://u:p@h/db")
-    assert resolve_database_url(None) == "postgresql+psycopg://u:p@h/db"
-    assert resolve_database_url("postgres://h/db") == "postgresql+psycopg://h/db"
-    assert resolve_database_url(str(tmp_path / "x.db")) == f"sqlite:///{tmp_path / 'x.db'}"
+    assert settings.database_url(None) == "postgresql+psycopg://u:p@h/db"
+    assert settings.media_dir(None, "postgresql+psycopg://u:p@h/db") == tmp_path / "home" / "media"
+    assert settings.media_dir(None, "sqlite:///x.db") is None  # the store's own default: next to the file
+    assert normalize_database_url("postgres://h/db") == "postgresql+psycopg://h/db"
+    assert normalize_database_url(str(tmp_path / "x.db")) == f"sqlite:///{tmp_path / 'x.db'}"
     with pytest.raises(ValidationError, match="Unsupported database URL 'mysql://h/db'"):
         Store("mysql://h/db")
+
+
+def test_a_server_database_needs_a_media_folder(database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a SQLite store keeps its media next to its file")
+    with pytest.raises(ValidationError, match=r"needs a media folder: pass media_dir \(or set LABELPORT_MEDIA_DIR"):
+        Store(database_url)
 
 
 def test_default_client_uses_home_and_creates_the_acting_user(monkeypatch, tmp_path):

@@ -4,6 +4,7 @@ from labelport.annotations.parsing import ParsedLabel, parse_labels
 from labelport.client import Client
 from labelport.errors import (
     AttributeNotCompatibleWithJobError,
+    DatasetError,
     ExportError,
     FilterError,
     FrameIndexError,
@@ -15,19 +16,25 @@ from labelport.errors import (
     NotFound,
     OntologyError,
     ParsedLabelError,
+    RequiredJobMissingError,
     SchemaVersionError,
     UnknownFieldError,
     ValidationError,
 )
+from labelport.export.report import ExportReport
+from labelport.importers.report import ImportReport
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AttributeNotCompatibleWithJobError",
     "Client",
+    "DatasetError",
     "ExportError",
+    "ExportReport",
     "FilterError",
     "FrameIndexError",
+    "ImportReport",
     "IncompatibleFormatError",
     "JobNotExistingError",
     "JsonResponseError",
@@ -37,6 +44,7 @@ __all__ = [
     "OntologyError",
     "ParsedLabel",
     "ParsedLabelError",
+    "RequiredJobMissingError",
     "SchemaVersionError",
     "UnknownFieldError",
     "ValidationError",

@@ -8,12 +8,12 @@ queries stream from the store page by page.
 
 from __future__ import annotations
 
-import getpass
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from labelport import settings
 from labelport._warnings import warn
 from labelport.enums import LabelType, OrganizationRole, ProjectRole
 from labelport.errors import ValidationError
@@ -29,24 +29,6 @@ from labelport.services import users as user_service
 from labelport.services.context import ActingContext
 from labelport.store.engine import Store
 from labelport.values import normalize_email
-
-
-def _env_flag(name: str) -> bool | None:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return None
-    return value.strip().lower() in ("1", "true", "yes", "on")
-
-
-def _default_user_email() -> str:
-    configured = os.environ.get("LABELPORT_USER_EMAIL")
-    if configured:
-        return configured
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):
-        name = "labelport"
-    return f"{name}@localhost"
 
 
 def _result(rows: Iterator[Any], as_generator: bool) -> Any:
@@ -74,11 +56,12 @@ class Client:
         media_dir: str | Path | None = None,
         disable_tqdm: bool | None = None,
     ) -> None:
+        url = settings.database_url(database_url)
         self.ctx = ActingContext(
-            store=Store(database_url, media_dir),
-            user_email=normalize_email(user_email or _default_user_email()),
+            store=Store(url, settings.media_dir(media_dir, url)),
+            user_email=normalize_email(settings.user_email(user_email)),
             new_user_role=OrganizationRole.ADMIN,
-            disable_tqdm=disable_tqdm if disable_tqdm is not None else _env_flag("LABELPORT_DISABLE_TQDM"),
+            disable_tqdm=settings.disable_tqdm(disable_tqdm),
         )
 
     @property

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,21 +21,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 65_536
 
 
-def labelport_home() -> Path:
-    """``$LABELPORT_HOME``, by default ``~/.labelport``."""
-    return Path(os.environ.get("LABELPORT_HOME") or "~/.labelport").expanduser()
-
-
-def resolve_database_url(database_url: str | None) -> str:
-    """The URL to open: the argument, else ``$LABELPORT_DATABASE_URL``, else a SQLite file in the home.
-
-    ``postgresql://`` and ``postgres://`` URLs get the psycopg 3 driver; a bare path means a SQLite file.
-    """
-    url = database_url or os.environ.get("LABELPORT_DATABASE_URL")
-    if not url:
-        home = labelport_home()
-        home.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{home / 'labelport.db'}"
+def normalize_database_url(url: str) -> str:
+    """The URL to open: ``postgresql://`` and ``postgres://`` URLs get the psycopg 3 driver; a bare path
+    means a SQLite file."""
     if "://" not in url:
         return f"sqlite:///{Path(url).expanduser().resolve()}"
     for prefix in ("postgresql://", "postgres://"):
@@ -95,8 +82,8 @@ def _sqlite_engine(url: str) -> Engine:
 class Store:
     """A database (SQLite or PostgreSQL) and the folder that holds its media files."""
 
-    def __init__(self, database_url: str | None = None, media_dir: str | Path | None = None) -> None:
-        self.url = resolve_database_url(database_url)
+    def __init__(self, database_url: str, media_dir: str | Path | None = None) -> None:
+        self.url = normalize_database_url(database_url)
         dialect = make_url(self.url).get_backend_name()
         if dialect == "sqlite":
             self.engine = _sqlite_engine(self.url)
@@ -113,15 +100,19 @@ class Store:
             migrate(conn)
 
     def _media_dir(self, media_dir: str | Path | None) -> Path:
-        chosen = media_dir or os.environ.get("LABELPORT_MEDIA_DIR")
-        if chosen:
-            return Path(chosen).expanduser().resolve()
+        """The folder given, else ``media/`` next to a SQLite file (a temporary folder for an in-memory
+        database); a server database needs one given."""
+        if media_dir:
+            return Path(media_dir).expanduser().resolve()
         if self.dialect == "sqlite":
             database = make_url(self.url).database
             if database not in (None, "", ":memory:"):
                 return Path(database).resolve().parent / "media"
             return Path(tempfile.mkdtemp(prefix="labelport-media-"))
-        return labelport_home() / "media"
+        raise ValidationError(
+            f"A store on {make_url(self.url).render_as_string()} needs a media folder: pass media_dir "
+            "(or set LABELPORT_MEDIA_DIR for the client and the command line)."
+        )
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
