@@ -87,13 +87,14 @@ def test_migration_steps_run_in_order_on_open(tmp_path, monkeypatch):
         ran.append(migrations.current_version(conn))
         conn.execute(text("CREATE TABLE extra (x INTEGER)"))
 
-    monkeypatch.setattr(migrations, "STEPS", [step])
-    monkeypatch.setattr(migrations, "LATEST_VERSION", 2)
+    current = migrations.LATEST_VERSION
+    monkeypatch.setattr(migrations, "STEPS", [*migrations.STEPS, step])
+    monkeypatch.setattr(migrations, "LATEST_VERSION", current + 1)
     Store(f"sqlite:///{path}").close()
-    Store(f"sqlite:///{path}").close()  # already at version 2: the step does not run again
-    assert ran == [1]
+    Store(f"sqlite:///{path}").close()  # already at the new version: the step does not run again
+    assert ran == [current]
     with sqlite3.connect(path) as raw:
-        assert raw.execute("SELECT value FROM labelport_meta").fetchone() == ("2",)
+        assert raw.execute("SELECT value FROM labelport_meta").fetchone() == (str(current + 1),)
         assert raw.execute("SELECT count(*) FROM extra").fetchone() == (0,)
 
 
@@ -120,3 +121,26 @@ def test_media_dir_defaults_next_to_the_database(tmp_path, monkeypatch):
     store = Store(f"sqlite:///{tmp_path / 'db' / 's.db'}")
     assert store.media_dir == Path(tmp_path / "db" / "media")
     store.close()
+
+
+def test_version_1_stores_get_the_table_of_media_in_use(tmp_path, images):
+    """Migration to version 2: asset_media is filled from the assets' files and stored video frames."""
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    interface = {"jobs": {"T": {"mlTask": "TRANSCRIPTION", "content": {}}}}
+    with labelport.Client(url, "a@b.c", media_dir=tmp_path / "media", disable_tqdm=True) as client:
+        image = client.create_project("I", "IMAGE", interface)["id"]
+        client.append_many_to_dataset(
+            image, [str(images.make("a.png")), "https://example.com/b.png"], external_id_array=["a", "b"]
+        )
+        video = client.create_project("V", "VIDEO", interface)["id"]
+        frames = [str(images.make(f"f{i}.png", color=(i, 0, 0))) for i in range(2)]
+        client.append_many_to_dataset(video, json_content_array=[[*frames, frames[0]]], external_id_array=["v"])
+    with sqlite3.connect(tmp_path / "s.db") as raw:
+        before = sorted(raw.execute("SELECT asset_pk, key FROM asset_media"))
+        raw.execute("DROP TABLE asset_media")
+        raw.execute("UPDATE labelport_meta SET value='1' WHERE key='schema_version'")
+    assert len(before) == 3  # a.png, and the video's two frames (one used twice)
+    Store(url, tmp_path / "media").close()
+    with sqlite3.connect(tmp_path / "s.db") as raw:
+        assert sorted(raw.execute("SELECT asset_pk, key FROM asset_media")) == before
+        assert raw.execute("SELECT value FROM labelport_meta").fetchone() == (str(migrations.LATEST_VERSION),)

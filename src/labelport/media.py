@@ -1,13 +1,16 @@
 """Media files owned by the store: content-addressed copies, and the probing of images.
 
 A local file given at import is copied to ``<media_dir>/<first two hex digits>/<sha256><ext>``;
-two assets with the same bytes share one file. URLs are kept as references and never fetched.
+two assets with the same bytes share one file. URLs are kept as references and never fetched. An asset
+refers to its file by key in its ``media_key`` column, and to the frames of a video stored as files by
+``media:<key>`` items of its ``jsonContent``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,9 +20,20 @@ from PIL import Image, UnidentifiedImageError
 from labelport.errors import MediaError
 
 _CHUNK = 1 << 20
+#: How a jsonContent refers to a stored file (a video frame): ``"media:<key>"``.
+MEDIA_PREFIX = "media:"
+_MEDIA_REF = re.compile(r'"media:([0-9a-f]{2}/[0-9a-f]{64}[^"]*)"')
 #: EXIF orientations under which the displayed image is the stored one turned by 90°.
 _TRANSPOSED_ORIENTATIONS = frozenset({5, 6, 7, 8})
 _EXIF_ORIENTATION = 0x0112
+
+
+def keys_used(media_key: str | None, json_content: str | None) -> set[str]:
+    """The keys of the stored files an asset uses: its own file and its stored frames."""
+    keys = {media_key} if media_key else set()
+    if json_content and MEDIA_PREFIX in json_content:
+        keys.update(_MEDIA_REF.findall(json_content))
+    return keys
 
 
 def is_url(content: str) -> bool:

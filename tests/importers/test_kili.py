@@ -379,9 +379,9 @@ def test_a_failure_inside_the_transaction_stores_nothing(client, tmp_path, monke
     """Fault injection: the label service fails after the project, users, assets and media were written."""
     built = projects.build_image_project(client, tmp_path / "images")
     client.export_labels(built.project_id, tmp_path / "all.zip", "kili", with_assets=True)
+    client.delete_project(built.project_id)
+    assert not any(path.is_file() for path in client.store.media_dir.rglob("*"))
     projects_before, users_before = client.count_projects(), client.count_users()
-    media_before = sorted(client.store.media_dir.rglob("*"))
-    (client.store.media_dir / "13").rename(client.store.media_dir / "moved")  # img_1.png's copy is new again
 
     def fail(*args, **kwargs):
         raise RuntimeError("disk full")
@@ -390,9 +390,24 @@ def test_a_failure_inside_the_transaction_stores_nothing(client, tmp_path, monke
     with pytest.raises(RuntimeError, match="disk full"):
         client.import_dataset(tmp_path / "all.zip", interface=projects.IMAGE_INTERFACE)
     assert client.count_projects() == projects_before and client.count_users() == users_before
-    assert list((client.store.media_dir / "13").iterdir()) == []  # the copy made during the import was removed
-    (client.store.media_dir / "13").rmdir()
-    (client.store.media_dir / "moved").rename(client.store.media_dir / "13")
+    assert not any(path.is_file() for path in client.store.media_dir.rglob("*"))  # the copies it made are removed
+
+
+def test_a_failed_import_keeps_the_files_committed_assets_use(client, tmp_path, monkeypatch):
+    """The files a failed write copied are removed only where no committed asset uses them: here the
+    project exported is still in the store, and the file the import copied again is its asset's."""
+    built = projects.build_image_project(client, tmp_path / "images")
+    client.export_labels(built.project_id, tmp_path / "all.zip", "kili", with_assets=True)
+    media_before = sorted(client.store.media_dir.rglob("*"))
+    [first] = (client.store.media_dir / "13").iterdir()
+    first.unlink()  # img_1.png's copy is missing: the import copies it again
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(label_service, "insert_labels", fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        client.import_dataset(tmp_path / "all.zip", interface=projects.IMAGE_INTERFACE)
     assert sorted(client.store.media_dir.rglob("*")) == media_before
 
 

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Connection, bindparam, delete, select, update
@@ -26,7 +26,7 @@ from labelport.services import marks
 from labelport.services.context import ActingContext
 from labelport.services.labels import restatus_for_consensus
 from labelport.services.lookups import get_project, project_and_assets
-from labelport.services.media import MediaWriter, media_keys_of, remove_unreferenced
+from labelport.services.media import MediaWriter, keys_of_assets, record_use, remove_unused, used_rows
 from labelport.store import schema
 from labelport.store.bulk import IN_CHUNK, executemany_insert, insert_rows
 from labelport.store.fields import MEDIA_PREFIX
@@ -34,7 +34,7 @@ from labelport.store.filters import metadata_number, metadata_text
 from labelport.timeutil import now_ts
 from labelport.values import check_metadata, check_page_resolutions, check_resolution
 
-A, AM = schema.assets, schema.asset_metadata
+A, AM, AMD = schema.assets, schema.asset_metadata, schema.asset_media
 
 
 def _check_lengths(reference: str, size: int, arrays: Mapping[str, Sequence[Any] | None]) -> None:
@@ -229,6 +229,7 @@ def insert_assets(
     pks = insert_rows(conn, A, rows)
     meta_rows = [row for pk, metadata in zip(pks, metadatas, strict=True) for row in metadata_rows(pk, metadata)]
     executemany_insert(conn, AM, meta_rows)
+    record_use(conn, [used for row in rows for used in used_rows(row["pk"], row["media_key"], row["json_content"])])
     return ids
 
 
@@ -262,14 +263,25 @@ def _new_external_ids(conn: Connection, project: ProjectInfo, external_ids: list
     return [index for value, index in first.items() if value not in existing]
 
 
+class AssetsUpdated(NamedTuple):
+    """What :func:`update_assets` changed."""
+
+    ids: list[str]
+    #: Whether marks need a refresh (the honeypot or consensus flags changed).
+    needs_marks: bool
+    #: The media files the assets used before a content change (to remove once committed, if unused).
+    released: list[str]
+
+
 def update_assets(
     conn: Connection,
     project: ProjectInfo,
     refs: list[AssetRef],
-    writer: MediaWriter,
+    writer: MediaWriter | None,
     changes: Mapping[str, Sequence[Any] | None],
-) -> tuple[list[str], bool]:
-    """Apply per-asset arrays of changes. Return the ids changed and whether marks need a refresh."""
+) -> AssetsUpdated:
+    """Apply per-asset arrays of changes; a content change needs ``writer`` (a write holding the media
+    lock)."""
     given = {name: values for name, values in changes.items() if values is not None}
     _check_lengths("the asset list", len(refs), given)
     now = now_ts()
@@ -291,17 +303,34 @@ def update_assets(
         if missing:  # a None in one array for one asset: keep that asset's stored value
             current = conn.execute(select(*(A.c[c] for c in missing)).where(A.c.pk == row["b_pk"])).one()
             row.update(zip(missing, current, strict=True))
+    media_changed = "media_key" in columns or "json_content" in columns
+    released = keys_of_assets(conn, [ref.pk for ref in refs]) if media_changed else []
     if rows:
         # bind names must differ from column names in an UPDATE … SET
         statement = update(A).where(A.c.pk == bindparam("b_pk")).values({c: bindparam(f"v_{c}") for c in columns})
         conn.execute(statement, [{"b_pk": r["b_pk"], **{f"v_{c}": r[c] for c in columns}} for r in rows])
+    if media_changed:
+        _record_use_again(conn, [ref.pk for ref in refs])
     for asset_pk, metadata in metadata_updates:
         conn.execute(delete(AM).where(AM.c.asset_pk == asset_pk))
         meta_rows = metadata_rows(asset_pk, metadata)
         if meta_rows:
             conn.execute(AM.insert(), meta_rows)
     needs_marks = "is_honeypot_array" in given or "is_used_for_consensus_array" in given
-    return [ref.id for ref in refs], needs_marks
+    return AssetsUpdated([ref.id for ref in refs], needs_marks, released)
+
+
+def _record_use_again(conn: Connection, pks: list[int]) -> None:
+    """After a content change: the files the assets use, from their stored columns."""
+    used = []
+    for start in range(0, len(pks), IN_CHUNK):
+        chunk = pks[start : start + IN_CHUNK]
+        conn.execute(delete(AMD).where(AMD.c.asset_pk.in_(chunk)))
+        for pk, media_key, json_content in conn.execute(
+            select(A.c.pk, A.c.media_key, A.c.json_content).where(A.c.pk.in_(chunk))
+        ):
+            used.extend(used_rows(pk, media_key, json_content))
+    record_use(conn, used)
 
 
 def _apply_change(
@@ -310,7 +339,7 @@ def _apply_change(
     name: str,
     value: Any,
     row: dict[str, Any],
-    writer: MediaWriter,
+    writer: MediaWriter | None,
     metadata_updates: list[tuple[int, dict[str, Any]]],
 ) -> None:
     if value is None:
@@ -338,6 +367,8 @@ def _apply_change(
         row["width"], row["height"] = check_resolution(value, external_id)
     elif name == "page_resolutions_array":
         row["page_resolutions"] = check_page_resolutions(value, external_id)
+    elif name in ("contents", "json_contents") and writer is None:
+        raise RuntimeError("a content change needs a write that holds the media lock (ctx.write(media=True))")
     elif name == "contents":
         prepared = prepare_content(project.input_type, value, None, external_id, writer)
         row["content"], row["media_key"] = prepared.content, prepared.media_key
@@ -365,14 +396,12 @@ def _check_new_external_ids(conn: Connection, project: ProjectInfo, refs: list[A
 
 
 def delete_assets(conn: Connection, refs: list[AssetRef]) -> list[str]:
-    """Delete assets with their labels; return the media keys they used."""
+    """Delete assets with their labels; return the keys of the media files they used."""
     pks = sorted({ref.pk for ref in refs})
-    keys: list[str] = []
+    keys = keys_of_assets(conn, pks)
     for start in range(0, len(pks), IN_CHUNK):
-        chunk = pks[start : start + IN_CHUNK]
-        keys.extend(media_keys_of(conn.execute(select(A.c.media_key, A.c.json_content).where(A.c.pk.in_(chunk)))))
-        conn.execute(delete(A).where(A.c.pk.in_(chunk)))
-    return sorted(set(keys))
+        conn.execute(delete(A).where(A.c.pk.in_(pks[start : start + IN_CHUNK])))
+    return keys
 
 
 # -- entry points -------------------------------------------------------------------------------------
@@ -399,7 +428,7 @@ def append_many_to_dataset(
     priority_array: Sequence[int] | None = None,
 ) -> list[str]:
     """Import assets into a project; return their ids (see :func:`insert_assets`)."""
-    with ctx.write() as tx:
+    with ctx.write(media=True) as tx:
         project = get_project(tx.conn, project_id)
         return insert_assets(
             tx.conn,
@@ -429,15 +458,18 @@ def update_properties_in_assets(
         if changes.get(name) is not None:
             raise ValidationError(reason)
     given = {name: values for name, values in changes.items() if name not in _REFUSED_CHANGES}
-    with ctx.write() as tx:
+    content = given.get("contents") is not None or given.get("json_contents") is not None
+    with ctx.write(media=content) as tx:
         project, refs = project_and_assets(tx.conn, asset_ids, external_ids, project_id)
-        ids, needs_marks = update_assets(tx.conn, project, refs, tx.media, given)
+        updated = update_assets(tx.conn, project, refs, tx.writer, given)
         pks = [ref.pk for ref in refs]
         if given.get("is_used_for_consensus_array") is not None:
             restatus_for_consensus(tx.conn, project, pks)
-        if needs_marks:
+        if updated.needs_marks:
             marks.refresh_marks(tx.conn, project, pks)
-    return ids
+        if updated.released:
+            tx.after_commit(lambda: remove_unused(ctx.store, updated.released))
+    return updated.ids
 
 
 def merge_metadata(
@@ -470,8 +502,7 @@ def merge_metadata(
                     f"Asset {ref.external_id!r}: json_metadata items must be dicts, got {type(extra).__name__}."
                 )
             merged.append({**orjson.loads(current[ref.pk] or "{}"), **extra})
-        ids, _ = update_assets(tx.conn, project, refs, tx.media, {"json_metadatas": merged})
-    return ids
+        return update_assets(tx.conn, project, refs, None, {"json_metadatas": merged}).ids
 
 
 def delete_many_from_dataset(
@@ -485,5 +516,5 @@ def delete_many_from_dataset(
     with ctx.write() as tx:
         project, refs = project_and_assets(tx.conn, asset_ids, external_ids, project_id)
         keys = delete_assets(tx.conn, refs)
-        tx.after_commit(lambda: remove_unreferenced(ctx.store, keys))
+        tx.after_commit(lambda: remove_unused(ctx.store, keys))
     return project.id, [ref.id for ref in refs]

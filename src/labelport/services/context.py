@@ -4,20 +4,21 @@ A front door (the Python client, the command line, the coming server) builds one
 :class:`ActingContext` — the store, the acting user, how progress shows — and passes it to the
 service functions; nothing below the front doors reads the environment or knows which front door
 called. Writes go through :meth:`ActingContext.write`: one database transaction with the media
-files it copied, committed or rolled back together.
+files it copied, committed or rolled back together (see :mod:`labelport.services.media` for the rule
+that keeps every file a committed asset uses).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
 from labelport._gc import gc_paused
 from labelport.enums import OrganizationRole
-from labelport.services.media import MediaWriter
+from labelport.services.media import MediaWriter, lock_media, remove_unused
 from labelport.store.engine import Store
 
 
@@ -50,28 +51,48 @@ class ActingContext:
             yield conn
 
     @contextmanager
-    def write(self) -> Iterator[Transaction]:
+    def write(self, *, media: bool = False) -> Iterator[Transaction]:
         """One write transaction. On success it commits, then runs the ``after_commit`` hooks; on any
-        error nothing is stored and the media files it copied are removed."""
-        tx = Transaction(MediaWriter(self.store.media_dir))
+        error nothing is stored. ``media=True``: the write copies media files in (``tx.media``); it holds
+        the media lock from its start, and if it fails, the files it copied that no committed asset
+        uses are removed."""
+        writer = MediaWriter(self.store.media_dir) if media else None
+        tx = Transaction(writer)
         try:
             with gc_paused(), self.store.write() as conn:
                 tx.conn = conn
+                if media:
+                    lock_media(conn)
                 yield tx
         except BaseException:
-            tx.media.rollback()
+            if writer is not None and writer.created:
+                _remove_quietly(self.store, writer.created)
             raise
         for hook in tx.committed:
             hook()
+
+
+def _remove_quietly(store: Store, keys: list[str]) -> None:
+    """After a failed write: remove the files it copied that no committed asset uses. A failure here
+    (the database unreachable, say) must not hide the write's own error: the files stay, unused."""
+    with suppress(Exception):
+        remove_unused(store, keys)
 
 
 @dataclass
 class Transaction:
     """A write in progress: its connection, the media files it copied, what to do once committed."""
 
-    media: MediaWriter
+    writer: MediaWriter | None
     conn: Connection = field(init=False)
     committed: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def media(self) -> MediaWriter:
+        """The media writer of a write opened with ``media=True`` (only such a write holds the media lock)."""
+        if self.writer is None:
+            raise RuntimeError("this write was not opened with media=True: it may not copy media files")
+        return self.writer
 
     def after_commit(self, hook: Callable[[], None]) -> None:
         """Run ``hook`` once the transaction has committed (never if it fails)."""

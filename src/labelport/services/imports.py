@@ -114,7 +114,7 @@ def _write(ctx: ActingContext, plan: Plan, disable_tqdm: bool | None) -> None:
     """Store the plan in one transaction: the project (when new), the authors, the assets, the labels
     (with the same derived flags, statuses and marks as any label append), sent-back flags, statuses."""
     report = plan.dataset.report
-    with ctx.write() as tx:
+    with ctx.write(media=True) as tx:
         conn, writer = tx.conn, tx.media
         acting = acting_user_pk(ctx, tx)
         project = plan.project

@@ -17,7 +17,7 @@ from labelport.services import marks
 from labelport.services.context import ActingContext
 from labelport.services.labels import redraw_consensus, restatus_for_consensus
 from labelport.services.lookups import get_project
-from labelport.services.media import media_keys_of, remove_unreferenced
+from labelport.services.media import remove_unused
 from labelport.services.users import acting_user_pk
 from labelport.store import schema
 from labelport.timeutil import now_ts
@@ -216,10 +216,11 @@ def delete_project(ctx: ActingContext, project_id: str) -> None:
     files no other asset uses are removed."""
     with ctx.write() as tx:
         project = get_project(tx.conn, project_id)
-        rows = tx.conn.execute(select(A.c.media_key, A.c.json_content).where(A.c.project_pk == project.pk)).all()
-        keys = media_keys_of(rows)
+        AMD = schema.asset_media
+        used = select(AMD.c.key).join(A, A.c.pk == AMD.c.asset_pk).where(A.c.project_pk == project.pk).distinct()
+        keys = list(tx.conn.execute(used).scalars())
         tx.conn.execute(delete(P).where(P.c.pk == project.pk))
-        tx.after_commit(lambda: remove_unreferenced(ctx.store, keys))
+        tx.after_commit(lambda: remove_unused(ctx.store, keys))
 
 
 def recompute_marks(ctx: ActingContext, project_id: str) -> int:

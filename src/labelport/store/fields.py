@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy import ColumnElement, Connection, Table, and_, func, select, true
 
 from labelport.errors import UnknownFieldError
+from labelport.media import MEDIA_PREFIX
 from labelport.store import schema
 from labelport.store.bulk import IN_CHUNK
 
@@ -85,9 +86,6 @@ def _json(value: Any) -> Any:
 
 def _json_or_none(value: Any) -> Any:
     return orjson.loads(value) if value else None
-
-
-MEDIA_PREFIX = "media:"
 
 
 def media_path(media_dir: str, key: str) -> str:

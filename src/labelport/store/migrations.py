@@ -9,13 +9,37 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, inspect, select, text
+from sqlalchemy import Connection, inspect, or_, select, text
 
 from labelport.errors import SchemaVersionError
+from labelport.media import MEDIA_PREFIX, keys_used
 from labelport.store import schema
 
+_FILL_BATCH = 5_000
+
+
+def _asset_media(conn: Connection) -> None:
+    """Version 2: the ``asset_media`` table (which stored files each asset uses), filled from the assets."""
+    A = schema.assets
+    schema.asset_media.create(conn)
+    last = 0
+    while True:
+        rows = conn.execute(
+            select(A.c.pk, A.c.media_key, A.c.json_content)
+            .where(A.c.pk > last, or_(A.c.media_key.is_not(None), A.c.json_content.contains(MEDIA_PREFIX)))
+            .order_by(A.c.pk)
+            .limit(_FILL_BATCH)
+        ).all()
+        if not rows:
+            return
+        used = [{"asset_pk": row.pk, "key": key} for row in rows for key in sorted(keys_used(row[1], row[2]))]
+        if used:
+            conn.execute(schema.asset_media.insert(), used)
+        last = rows[-1].pk
+
+
 #: ``STEPS[n]`` takes a database from version ``n + 1`` to ``n + 2``. Version 1 is the first schema.
-STEPS: list[Callable[[Connection], None]] = []
+STEPS: list[Callable[[Connection], None]] = [_asset_media]
 LATEST_VERSION = 1 + len(STEPS)
 
 

@@ -5,7 +5,8 @@ for the objects users see, a public string ``id``. JSON payloads are stored as t
 orjson; timestamps as canonical ISO strings (see :mod:`labelport.timeutil`). Two side tables make
 JSON-shaped filters plain, indexable SQL on both databases: ``label_categories`` (how often each
 category occurs in a label: ``category_search``) and ``asset_metadata`` (top-level ``jsonMetadata``
-values: ``metadata_where``).
+values: ``metadata_where``). ``asset_media`` lists the stored media files each asset uses (its file and
+its video frames), so that whether a file is still used is one indexed lookup.
 """
 
 from __future__ import annotations
@@ -176,5 +177,14 @@ asset_metadata = Table(
     Column("value_num", Float, nullable=True),
     Index("ix_asset_metadata_text", "key", "value_text"),
     Index("ix_asset_metadata_num", "key", "value_num"),
+    sqlite_with_rowid=False,
+)
+
+asset_media = Table(
+    "asset_media",
+    metadata,
+    Column("asset_pk", Integer, ForeignKey("assets.pk", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Index("ix_asset_media_key", "key"),
     sqlite_with_rowid=False,
 )
