@@ -15,6 +15,7 @@ from typing import Any
 
 from labelport.enums import MULTIPLE_CHOICE_INPUTS, SINGLE_CHOICE_INPUTS, MLTask, Tool
 from labelport.errors import OntologyError
+from labelport.values import check_json, check_text
 
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _OBJECT_TOOLS = frozenset(
@@ -109,6 +110,7 @@ class Ontology:
             raise OntologyError(
                 f"The jsonInterface must be a JSON object with a 'jobs' key, not {type(json_interface).__name__}."
             )
+        check_json(json_interface, "The jsonInterface", error=OntologyError)
         jobs_raw = json_interface.get("jobs")
         if not isinstance(jobs_raw, dict) or not jobs_raw:
             raise OntologyError(
@@ -143,10 +145,11 @@ def _parse_job(name: str, spec: object) -> Job:
     where = f"Job {name!r}"
     if not isinstance(name, str) or not name:
         raise OntologyError("Every job needs a non-empty name.")
+    check_text(name, "Job name", kind="name", printable=True, error=OntologyError)
     if not isinstance(spec, dict):
         raise OntologyError(f"{where} must be a JSON object.")
     task = spec.get("mlTask")
-    if task not in MLTask.__members__:
+    if not isinstance(task, str) or task not in MLTask.__members__:
         supported = ", ".join(MLTask)
         raise OntologyError(f"{where} has mlTask {task!r}; labelport supports: {supported}.")
     content = spec.get("content", {})
@@ -206,6 +209,7 @@ def _parse_categories(where: str, task: str, raw: object) -> dict[str, Category]
     categories: dict[str, Category] = {}
     for index, (key, spec) in enumerate(raw.items()):
         here = f"{where}, category {key!r}"
+        check_text(key, f"{where}: category key", kind="name", printable=True, error=OntologyError)
         if not isinstance(spec, dict):
             raise OntologyError(f"{here} must be a JSON object with a 'name'.")
         name = spec.get("name", key)
@@ -248,16 +252,20 @@ def _check_children(jobs: dict[str, Job]) -> None:
                         'which is not marked "isChild": true; mark it so.'
                     )
     for name in jobs:
-        _walk_children(name, jobs, ())
+        _walk_children(name, jobs)
 
 
-def _walk_children(name: str, jobs: dict[str, Job], path: tuple[str, ...]) -> None:
-    if name in path:
-        cycle = " → ".join((*path, name))
-        raise OntologyError(f"The ontology's child jobs form a cycle: {cycle}; remove one link.")
-    for category in jobs[name].categories.values():
-        for child in category.children:
-            _walk_children(child, jobs, (*path, name))
+def _walk_children(root: str, jobs: dict[str, Job]) -> None:
+    """Refuse a cycle among the child jobs under ``root`` (depth first, without recursion: an ontology
+    may nest jobs as deep as it likes)."""
+    stack: list[tuple[str, tuple[str, ...]]] = [(root, ())]
+    while stack:
+        name, path = stack.pop()
+        if name in path:
+            cycle = " → ".join((*path, name))
+            raise OntologyError(f"The ontology's child jobs form a cycle: {cycle}; remove one link.")
+        children = [child for category in jobs[name].categories.values() for child in category.children]
+        stack.extend((child, (*path, name)) for child in reversed(children))
 
 
 def _with_child_jobs(job: Job, jobs: dict[str, Job]) -> Job:

@@ -32,7 +32,15 @@ from labelport.store.bulk import IN_CHUNK, executemany_insert, insert_rows
 from labelport.store.fields import MEDIA_PREFIX
 from labelport.store.filters import metadata_number, metadata_text
 from labelport.timeutil import now_ts
-from labelport.values import check_metadata, check_page_resolutions, check_resolution
+from labelport.values import (
+    check_int,
+    check_json,
+    check_metadata,
+    check_page_resolutions,
+    check_resolution,
+    check_text,
+    shown,
+)
 
 A, AM, AMD = schema.assets, schema.asset_metadata, schema.asset_media
 
@@ -80,6 +88,16 @@ def _local_file(value: str, external_id: str, what: str = "content") -> Path:
     return path
 
 
+def _read_text(path: Path, external_id: str) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ValidationError(
+            f"Asset {external_id!r}: {path} is not UTF-8 text ({error.reason}); save it as UTF-8."
+        ) from None
+    return check_text(text, f"Asset {external_id!r}: the text of {path}")
+
+
 def prepare_content(
     input_type: str, content: Any, json_content: Any, external_id: str, writer: MediaWriter
 ) -> PreparedContent:
@@ -89,10 +107,10 @@ def prepare_content(
         raise ValidationError(
             f"Asset {external_id!r}: content must be a path, a URL or text, got {type(content).__name__}."
         )
-    text = str(content) if content is not None else ""
+    text = check_text(str(content), f"Asset {external_id!r}: content") if content is not None else ""
     if input_type == InputType.TEXT:
         if text and not media.is_url(text) and len(text) < 4096 and Path(text).expanduser().is_file():
-            text = Path(text).expanduser().read_text(encoding="utf-8")
+            text = _read_text(Path(text).expanduser(), external_id)
         prepared.content = text
     elif text and media.is_url(text):
         prepared.content = text
@@ -124,7 +142,7 @@ def _prepare_json_content(
         for index, frame in enumerate(frames):
             if not isinstance(frame, str | Path):
                 raise ValidationError(f"Asset {external_id!r}: frame {index} must be a path or URL, got {frame!r}.")
-            frame_text = str(frame)
+            frame_text = check_text(str(frame), f"Asset {external_id!r}: frame {index}")
             if media.is_url(frame_text):
                 stored.append(frame_text)
                 continue
@@ -134,11 +152,8 @@ def _prepare_json_content(
             stored.append(MEDIA_PREFIX + writer.add(path))
         return orjson.dumps(stored).decode()
     if isinstance(json_content, str):
-        return json_content
-    try:
-        return orjson.dumps(json_content).decode()
-    except TypeError as error:
-        raise ValidationError(f"Asset {external_id!r}: json_content is not JSON-serializable ({error}).") from None
+        return check_text(json_content, f"Asset {external_id!r}: json_content")
+    return check_json(json_content, f"Asset {external_id!r}: json_content").decode()
 
 
 # -- steps ------------------------------------------------------------------------------------------
@@ -179,7 +194,8 @@ def insert_assets(
     external_ids = list(external_id_array) if external_id_array is not None else [uuid.uuid4().hex for _ in range(size)]
     for value in external_ids:
         if not isinstance(value, str) or not value.strip():
-            raise ValidationError(f"External ids must be non-empty strings, got {value!r}.")
+            raise ValidationError(f"External ids must be non-empty strings, got {shown(value)}.")
+        check_text(value, "External id", kind="external_id", printable=True)
     keep = _new_external_ids(conn, project, external_ids)
     if not keep:
         raise ValidationError(
@@ -203,8 +219,7 @@ def insert_assets(
         metadata = check_metadata(json_metadata_array[index] if json_metadata_array is not None else {}, external_id)
         honeypot = bool(is_honeypot_array[index]) if is_honeypot_array is not None else False
         priority = priority_array[index] if priority_array is not None else 0
-        if isinstance(priority, bool) or not isinstance(priority, int):
-            raise ValidationError(f"Asset {external_id!r}: priority must be an integer, got {priority!r}.")
+        check_int(priority, f"Asset {external_id!r}: priority")
         metadatas.append(metadata)
         rows.append(
             {
@@ -346,9 +361,7 @@ def _apply_change(
         return
     external_id = ref.external_id
     if name == "priorities":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValidationError(f"Asset {external_id!r}: priority must be an integer, got {value!r}.")
-        row["priority"] = value
+        row["priority"] = check_int(value, f"Asset {external_id!r}: priority")
     elif name == "json_metadatas":
         metadata = check_metadata(value, external_id)
         row["json_metadata"] = orjson.dumps(metadata).decode()
@@ -356,7 +369,8 @@ def _apply_change(
     elif name == "external_ids_new":
         if not isinstance(value, str) or not value.strip():
             raise ValidationError(f"Asset {external_id!r}: a new external id must be a non-empty string.")
-        row["external_id"] = value
+        what = f"Asset {external_id!r}: the new external id"
+        row["external_id"] = check_text(value, what, kind="external_id", printable=True)
     elif name == "status_array":
         row["status"] = parse_enum(AssetStatus, value, f"Asset {external_id!r}: status")
     elif name in ("is_honeypot_array", "is_used_for_consensus_array"):

@@ -24,7 +24,9 @@ REVIEW label changes no consensus mark.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -51,6 +53,7 @@ from labelport.store.bulk import (
     select_for_keys,
 )
 from labelport.timeutil import now_ts, parse_ts
+from labelport.values import check_json, check_text, shown
 
 A, L, LC = schema.assets, schema.labels, schema.label_categories
 _NEW = 1 << 62  # orders new labels after every stored one, as their future pks will
@@ -152,8 +155,14 @@ def insert_labels(
     boxes = []
     compared = label_type in _COMPARED  # labels that marks compare: collect their plain boxes
     geographic = _georeferenced_assets(conn, project, refs)
+    if model_name is not None:
+        check_text(model_name, "model_name", kind="model_name")
     for index, (ref, response) in enumerate(zip(refs, json_responses, strict=True)):
-        response = parse_json_response(response, ref.external_id)
+        if isinstance(response, str | bytes):
+            response = parse_json_response(response, ref.external_id)
+            data = orjson.dumps(response)  # what JSON text gives, JSON can hold
+        else:  # checked before validation, which may then take every number as finite
+            data = check_json(response, f"Asset {ref.external_id!r}: jsonResponse")
         responses.append(response)
         known = checked[index] if checked is not None else None
         if known is not None and known[0] == (ref.pk in geographic):
@@ -169,8 +178,8 @@ def insert_labels(
             )
         boxes.append(summary.boxes)
         seconds = seconds_to_label[index] if seconds_to_label is not None else None
-        if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0):
-            raise ValidationError(f"Asset {ref.external_id!r}: seconds_to_label must be a number ≥ 0, got {seconds!r}.")
+        if seconds is not None:
+            seconds = _seconds(seconds, ref.external_id)
         stamp = created_at[index] if created_at is not None and created_at[index] is not None else None
         stamp = parse_ts(stamp, f"Asset {ref.external_id!r}: created_at") if stamp is not None else now
         rows.append(
@@ -179,7 +188,7 @@ def insert_labels(
                 "asset_pk": ref.pk,
                 "author_pk": author_pks[index],
                 "label_type": label_type,
-                "json_response": orjson.dumps(response).decode(),
+                "json_response": data.decode(),
                 "seconds_to_label": seconds,
                 "model_name": model_name,
                 "number_of_annotations": summary.number_of_annotations,
@@ -214,6 +223,16 @@ def insert_labels(
     soon = {row["pk"]: row["id"] for row in rows if row["asset_pk"] in waiting}
     new_boxes = {row["pk"]: found for row, found in zip(rows, boxes, strict=True) if found}
     return Appended(ids, asset_pks, new_responses, marks_needed, soon, new_boxes)
+
+
+def _seconds(value: Any, external_id: str) -> float:
+    number = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        with suppress(OverflowError):
+            number = float(value)
+    if number is None or not math.isfinite(number) or number < 0:
+        raise ValidationError(f"Asset {external_id!r}: seconds_to_label must be a number ≥ 0, got {shown(value)}.")
+    return number
 
 
 def append_and_mark(

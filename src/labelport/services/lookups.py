@@ -12,6 +12,7 @@ from labelport.models import AssetRef, ProjectInfo
 from labelport.ontology import Ontology
 from labelport.store import schema
 from labelport.store.bulk import KEYS, select_for_keys
+from labelport.values import check_text, shown
 
 P = schema.projects
 
@@ -19,7 +20,8 @@ P = schema.projects
 def get_project(conn: Connection, project_id: str) -> ProjectInfo:
     """The project with this id, or :class:`NotFound` saying how to find the right one."""
     if not isinstance(project_id, str) or not project_id:
-        raise ValidationError(f"project_id must be a project id string, got {project_id!r}.")
+        raise ValidationError(f"project_id must be a project id string, got {shown(project_id)}.")
+    check_text(project_id, "project_id")
     row = conn.execute(
         select(
             P.c.pk,
@@ -64,9 +66,11 @@ def resolve_assets(
         raise ValidationError("Give either asset ids or external ids (with the project id), not both or neither.")
     by_external = asset_ids is None
     wanted = list(external_ids if by_external else asset_ids)  # type: ignore[arg-type]
+    what = "Asset external id" if by_external else "Asset id"
     for value in wanted:
         if not isinstance(value, str):
-            raise ValidationError(f"Asset {'external ' if by_external else ''}ids must be strings, got {value!r}.")
+            raise ValidationError(f"Asset {'external ' if by_external else ''}ids must be strings, got {shown(value)}.")
+        check_text(value, what)
     if by_external and project is None:
         raise ValidationError("External ids are unique within a project only: give the project_id too.")
     # One statement whatever the number of assets (select_for_keys), on the unique key

@@ -21,6 +21,7 @@ from labelport.services.media import remove_unused
 from labelport.services.users import acting_user_pk
 from labelport.store import schema
 from labelport.timeutil import now_ts
+from labelport.values import check_json, check_text, shown
 
 P, A, L, LC = schema.projects, schema.assets, schema.labels, schema.label_categories
 
@@ -35,6 +36,8 @@ def insert_project(
 ) -> str:
     if not isinstance(title, str) or not title.strip():
         raise ValidationError("A project needs a non-empty title.")
+    check_text(title, "title", kind="title")
+    check_text(description or "", "description")
     kind = parse_enum(InputType, input_type, "input_type")
     ontology = Ontology.from_json(json_interface)
     project_id = new_id()
@@ -83,24 +86,24 @@ def _flag(name: str, value: Any) -> bool:
 
 
 def _text(name: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValidationError(f"{name} must be a string, got {value!r}.")
-    return value
+    return check_text(value, name, kind="title" if name == "title" else None)
 
 
 def _metadata_properties(name: str, value: Any) -> str:
     if not isinstance(value, Mapping):
-        raise ValidationError(f"{name} must be a dict {{key: {{type, filterable, ...}}}}, got {value!r}.")
+        raise ValidationError(f"{name} must be a dict {{key: {{type, filterable, ...}}}}, got {shown(value)}.")
     filled = {}
     for key, spec in value.items():
+        if spec is not None and not isinstance(spec, Mapping):
+            raise ValidationError(f"{name}[{shown(key)}] must be a dict {{type, filterable, ...}}, got {shown(spec)}.")
         spec = dict(spec or {})
         kind = spec.setdefault("type", "string")
         if kind not in ("string", "number", "date"):
-            raise ValidationError(f"{name}[{key!r}].type must be string, number or date, got {kind!r}.")
+            raise ValidationError(f"{name}[{shown(key)}].type must be string, number or date, got {shown(kind)}.")
         for flag in ("filterable", "visibleByLabeler", "visibleByReviewer"):
             spec.setdefault(flag, True)
         filled[key] = spec
-    return orjson.dumps(filled).decode()
+    return check_json(filled, name).decode()
 
 
 #: ``update_properties_in_project`` argument → (column, GraphQL field name, value check).

@@ -13,7 +13,7 @@ from labelport.services.context import ActingContext, Transaction
 from labelport.services.lookups import get_project
 from labelport.store import schema
 from labelport.timeutil import now_ts
-from labelport.values import normalize_email
+from labelport.values import check_text, normalize_email, shown
 
 U, M = schema.users, schema.project_members
 
@@ -34,6 +34,8 @@ def insert_user(
 ) -> tuple[int, str]:
     """Create a user; return its pk and id. An email already taken is an error."""
     address = normalize_email(email)
+    firstname = check_text(firstname or "", "firstname", kind="name")
+    lastname = check_text(lastname or "", "lastname", kind="name")
     if find_user_pk(conn, address) is not None:
         raise ValidationError(f"A user with email {address!r} already exists.")
     role = parse_enum(OrganizationRole, organization_role, "organization_role")
@@ -43,8 +45,8 @@ def insert_user(
         U.insert().values(
             id=user_id,
             email=address,
-            firstname=firstname or "",
-            lastname=lastname or "",
+            firstname=firstname,
+            lastname=lastname,
             activated=True,
             organization_role=role,
             created_at=now,
@@ -82,6 +84,10 @@ def acting_user_pk(ctx: ActingContext, tx: Transaction) -> int:
 
 def user_pks_by_id(conn: Connection, user_ids: list[str]) -> dict[str, int]:
     """Map user ids to pks, raising NotFound for the first unknown id."""
+    for user_id in user_ids:
+        if not isinstance(user_id, str):
+            raise ValidationError(f"User ids must be strings (author_id_array), got {shown(user_id)}.")
+        check_text(user_id, "User id")
     wanted = sorted(set(user_ids))
     found = dict(conn.execute(select(U.c.id, U.c.pk).where(U.c.id.in_(wanted))).all()) if wanted else {}
     for user_id in user_ids:
@@ -103,6 +109,7 @@ def author_pks(ctx: ActingContext, tx: Transaction, author_ids: Sequence[str | N
 
 
 def _role_pk(conn: Connection, role_id: str) -> int:
+    check_text(role_id, "role_id")
     pk = conn.execute(select(M.c.pk).where(M.c.id == role_id)).scalar_one_or_none()
     if pk is None:
         raise NotFound(f"Project role {role_id!r} does not exist; list roles with client.project_users(project_id).")
