@@ -19,7 +19,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from enum import Enum
 from typing import Any
+from uuid import UUID
 
 import orjson
 
@@ -42,6 +44,8 @@ MAX_JSON_DEPTH = 200
 #: The whole numbers integer columns hold (32 bits on PostgreSQL).
 INT32 = (-(2**31), 2**31 - 1)
 _INT64 = (-(2**63), 2**64 - 1)  # what JSON integers may be (orjson's range)
+#: Dates and dataclasses are not JSON values: orjson would write them as text and objects, silently.
+_STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def shown(value: Any, limit: int = 60) -> str:
@@ -100,12 +104,18 @@ def check_json(value: Any, what: str, *, nul: bool = True, error: type[Validatio
     first thing JSON cannot hold (see the module's docstring). ``nul=False``: strings may not hold NUL
     either (for values also stored as plain text)."""
     try:
-        data = orjson.dumps(value)
+        data = orjson.dumps(value, option=_STRICT)
     except TypeError:  # orjson.JSONEncodeError too: a type, a key, an integer, a surrogate, the depth
         data = None
-    if data is not None and nul and orjson.loads(data) == value:
+    # orjson writes NaN and Infinity as null: without a null, nothing was changed; with one, the value
+    # read back equals the value given unless a NaN or an Infinity became that null.
+    if (
+        data is not None
+        and (nul or b"\\u0000" not in data)
+        and (b"null" not in data or orjson.loads(data) == value)
+    ):
         return data
-    # NaN and Infinity are written as null, and tuples as lists: find out whether anything is wrong.
+    # A NaN, a NUL where none may be, or a tuple written as a list: find out whether anything is wrong.
     problem = _json_problem(value, nul=nul)
     if problem is not None:
         where, why = problem
@@ -148,7 +158,9 @@ def _json_problem(value: Any, *, nul: bool) -> tuple[str, str] | None:
             stack.extend(reversed(children))
         elif isinstance(item, list | tuple):
             stack.extend(reversed([(child, f"{path}[{index}]", depth + 1) for index, child in enumerate(item)]))
-        else:
+        elif isinstance(item, Enum):  # written as its value
+            stack.append((item.value, path, depth))
+        elif not isinstance(item, UUID):  # a UUID is written as its text
             return path, f"is a {type(item).__module__}.{type(item).__qualname__}, which is not a JSON value"
     return None
 

@@ -4,6 +4,7 @@ PostgreSQL alike: both refuse the same values, docs/concepts.md "Values the stor
 
 from __future__ import annotations
 
+import datetime
 import decimal
 from typing import Any
 
@@ -112,6 +113,12 @@ CASES = [
         {"json_response_array": [_annotation(**{"1": {2: "x"}})]},
         ValidationError,
         f"{ANNOTATION}['1'] has the key 2, which is not a string (JSON keys are strings).",
+    ),
+    (
+        "label",
+        {"json_response_array": [_annotation(extra=datetime.date(2026, 12, 6))]},
+        ValidationError,
+        f"{ANNOTATION}['extra'] is a datetime.date, which is not a JSON value.",
     ),
     (
         "label",
