@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from labelport.export.archive import Archive
-from labelport.export.names import strip_image_suffix
+from labelport.export.names import safe_suffix, strip_image_suffix
 from labelport.export.report import ExportReport
 from labelport.export.split import SplitPlan
 from labelport.ontology import Job, Ontology
@@ -44,9 +44,10 @@ class Frame:
 
 
 def media_suffix(source: str) -> str:
-    """The lower-case file extension of a path or URL (query and fragment ignored), e.g. ``.jpg``."""
+    """The lower-case file extension of a path or URL (query and fragment ignored), e.g. ``.jpg``; ``""``
+    when there is none or it is not a plain one (``names.safe_suffix``)."""
     tail = source.split("?", 1)[0].split("#", 1)[0].rsplit("/", 1)[-1]
-    return ("." + tail.rsplit(".", 1)[1].lower()) if "." in tail else ""
+    return safe_suffix("." + tail.rsplit(".", 1)[1]) if "." in tail else ""
 
 
 @dataclass

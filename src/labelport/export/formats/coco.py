@@ -36,7 +36,7 @@ from labelport.export.formats.base import FormatSpec, StagedWriter, object_job, 
 from labelport.export.geometry import Point
 from labelport.export.media import add_media
 from labelport.export.model import ExportAsset, ExportOptions
-from labelport.export.names import DigestSet, safe_path
+from labelport.export.names import NameAllocator, safe_path
 from labelport.export.report import Tally
 from labelport.ontology import Job
 
@@ -470,8 +470,7 @@ class CocoWriter(StagedWriter):
                 target.annotations = {split: _Spool(self.ctx.archive) for split in self.splits}
         #: The images of each split ("" without a split): ids run from 1 within each.
         self.images = {split: _Spool(self.ctx.archive) for split in self.splits}
-        self.taken = DigestSet()  # the data/ names handed out, lower case
-        self.renamed: list[tuple[str, str]] = []
+        self.names = NameAllocator()  # the data/ names
         self.latest_label = ""
         exported = {job.name for job in self.ctx.jobs}
         skipped = [job for job in self.ctx.ontology.root_jobs if job.name not in exported]
@@ -542,11 +541,11 @@ class CocoWriter(StagedWriter):
         """One COCO image per frame, annotated or not; annotations from that frame's jobs."""
         frames = {int(key): value for key, value in response.items() if key.isdigit() and isinstance(value, dict)}
         digits = len(str(len(asset.frames)))
-        base = safe_path(asset.external_id)
+        base, plain = safe_path(asset.external_id), asset.external_id.replace(" ", "_")
         for frame in asset.frames:
-            plain = f"{asset.external_id.replace(' ', '_')}_{frame.index + 1:0{digits}d}{frame.suffix}"
-            name = self._allocate(
-                asset.external_id, f"{base}_{frame.index + 1:0{digits}d}{frame.suffix}", frame.suffix, plain
+            number = f"_{frame.index + 1:0{digits}d}"
+            name = self.names.media(
+                asset.external_id, base + number, plain + number, frame.suffix, self.ctx.media_folder
             )
             image = self._image(name, size, self._split(asset))
             tally = Tally()
@@ -561,25 +560,14 @@ class CocoWriter(StagedWriter):
                     self.ctx.report.skip(asset.external_id, frame_beyond(len(asset.frames)), job.name)
 
     def _media_name(self, asset: ExportAsset) -> str:
-        suffix = asset.media_suffix
-        return self._allocate(
+        """``data/<name>``: the external id made safe, with the media's suffix (``names.NameAllocator.media``)."""
+        return self.names.media(
             asset.external_id,
-            _with_suffix(safe_path(asset.external_id), suffix),
-            suffix,
-            _with_suffix(asset.external_id.replace(" ", "_"), suffix),
+            safe_path(asset.external_id),
+            asset.external_id.replace(" ", "_"),
+            asset.media_suffix,
+            self.ctx.media_folder,
         )
-
-    def _allocate(self, external_id: str, name: str, suffix: str, plain: str) -> str:
-        """A unique ``data/`` member name (``a__2.png`` when ``a.png`` is taken, ignoring case, as on
-        macOS and Windows); recorded as renamed when it is not the plain one."""
-        stem, ext = (name[: -len(suffix)], name[-len(suffix) :]) if suffix else (name, "")
-        allocated, counter = name, 2
-        while allocated.lower() in self.taken:
-            allocated, counter = f"{stem}__{counter}{ext}", counter + 1
-        self.taken.add(allocated.lower())
-        if allocated != plain:
-            self.renamed.append((external_id, f"{self.ctx.media_folder}/{allocated}"))
-        return f"{self.ctx.media_folder}/{allocated}"
 
     def _image(self, file_name: str, size: tuple[int, int], split: str) -> _Image:
         images = self.images[split]
@@ -666,7 +654,7 @@ class CocoWriter(StagedWriter):
                 target.annotations[split].close()
         for images in self.images.values():
             images.close()
-        self.ctx.extras["renamed"] = self.renamed
+        self.ctx.extras["renamed"] = self.names.renamed
 
 
 #: One converted annotation: its job, and its fields after ``id`` and ``image_id`` as JSON, or as a dict
@@ -752,11 +740,6 @@ def _first_category(annotation: dict[str, Any]) -> str | None:
         name = categories[0].get("name")
         return name if isinstance(name, str) else None
     return None
-
-
-def _with_suffix(name: str, suffix: str) -> str:
-    """``a.png`` stays, ``a`` becomes ``a.png``."""
-    return name if name.lower().endswith(suffix) else name + suffix
 
 
 def _tools(job: Job) -> str:

@@ -171,8 +171,8 @@ def feature_collection(features: list[Feature]) -> bytes:
 
 class GeoJsonWriter(Writer):
     def open(self) -> None:
-        self.names = NameAllocator()
-        self.media_names = NameAllocator()
+        self.names = NameAllocator()  # labels/<name>.geojson
+        self.media_names = NameAllocator(self.names.renamed)  # <media folder>/<name><suffix>, renames reported alike
         self.not_georeferenced = 0
         # ctx.jobs holds the jobs with geometry (what makes a project exportable); classification and
         # transcription answers ride along as features without geometry
@@ -193,7 +193,7 @@ class GeoJsonWriter(Writer):
         response = asset.labels[0].json_response if asset.labels else {}
         self._report_other_jobs(response)
         per_job = [(job, self._job_features(job, response.get(job.name))) for job in self.jobs]
-        name = self.names.allocate(asset.external_id, safe_path(asset.external_id))
+        name = self.names.allocate(asset.external_id, safe_path(asset.external_id), (".geojson",))
         if self.ctx.options.layout == "merged":
             self._write(f"labels/{name}.geojson", [f for _, features in per_job for f in features])
         else:
@@ -217,10 +217,15 @@ class GeoJsonWriter(Writer):
     def _media(self, asset: ExportAsset) -> None:
         if asset.media_path is None and not asset.content:
             return  # a GEOSPATIAL asset given by its jsonContent only: there is no file to include
-        base, suffix = safe_path(asset.external_id), asset.media_suffix
-        name = self.media_names.allocate(asset.external_id, base if base.lower().endswith(suffix) else base + suffix)
+        member = self.media_names.media(
+            asset.external_id,
+            safe_path(asset.external_id),
+            asset.external_id.replace(" ", "_"),
+            asset.media_suffix,
+            self.ctx.media_folder,
+        )
         url = None if asset.media_path is not None else asset.content
-        add_media(self.ctx, asset.external_id, f"{self.ctx.media_folder}/{name}", asset.media_path, url)
+        add_media(self.ctx, asset.external_id, member, asset.media_path, url)
 
     def _report_other_jobs(self, response: dict[str, Any]) -> None:
         for name, value in response.items():

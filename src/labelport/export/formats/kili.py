@@ -34,8 +34,8 @@ _PIXEL_TYPES = frozenset({InputType.IMAGE, InputType.VIDEO, InputType.PDF})
 
 class KiliWriter(StagedWriter):
     def open(self) -> None:
-        self.names = NameAllocator()
-        self.media_names = NameAllocator()
+        self.names = NameAllocator()  # labels/<name>.json
+        self.media_names = NameAllocator(self.names.renamed)  # assets/<name><suffix>, renames reported alike
         # data.json is spooled (compressed as it comes), then written in close(): a zip takes one member at a
         # time, and media members are written while assets come.
         self.spool: DeflatedPart | None = self.ctx.archive.part() if self.ctx.options.single_file else None
@@ -64,7 +64,7 @@ class KiliWriter(StagedWriter):
             self.spool.write(converted)
             self.first = False
             return
-        name = self.names.allocate(asset.external_id, safe_path(asset.external_id))
+        name = self.names.allocate(asset.external_id, safe_path(asset.external_id), (".json",))
         if isinstance(converted, Deflated):
             self.ctx.archive.write_member(f"labels/{name}.json", converted)
         else:
@@ -103,24 +103,20 @@ class KiliWriter(StagedWriter):
 
     def _media(self, asset: ExportAsset) -> tuple[str, str]:
         folder = self.ctx.media_folder
-        base = safe_path(asset.external_id)
+        base, plain = safe_path(asset.external_id), asset.external_id.replace(" ", "_")
         content, json_content = asset.content, asset.json_content
         if asset.frames:
             digits = len(str(len(asset.frames)))
             paths = []
             for frame in asset.frames:
-                name = self.media_names.allocate(
-                    asset.external_id, f"{base}_{frame.index + 1:0{digits}d}{frame.suffix}"
-                )
-                member = f"{folder}/{name}"
+                number = f"_{frame.index + 1:0{digits}d}"
+                member = self.media_names.media(asset.external_id, base + number, plain + number, frame.suffix, folder)
                 if add_media(self.ctx, asset.external_id, member, frame.path, frame.url):
                     paths.append(member)
             return content, orjson.dumps(paths).decode()
         if self.ctx.input_type == InputType.TEXT and asset.media_path is None:
             return content, json_content  # the text is in the record itself
-        suffix = asset.media_suffix
-        name = self.media_names.allocate(asset.external_id, base if base.lower().endswith(suffix) else base + suffix)
-        member = f"{folder}/{name}"
+        member = self.media_names.media(asset.external_id, base, plain, asset.media_suffix, folder)
         if add_media(
             self.ctx, asset.external_id, member, asset.media_path, None if asset.media_path else asset.content
         ):

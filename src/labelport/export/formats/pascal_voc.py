@@ -25,6 +25,7 @@ from labelport.export.formats.yolo import (
     asset_stem,
     frame_at,
     frame_count,
+    frame_endings,
     frame_responses,
     frame_stem,
     job_folder,
@@ -75,8 +76,11 @@ class VocWriter(StagedWriter):
             return
         tally = Tally()
         if self._writable(asset, tally):
-            name = self.names.allocate(asset.external_id, asset_stem(asset.external_id))
-            self._video(asset, name, asset.labels[0].json_response)
+            frames = frame_responses(asset.labels[0].json_response)
+            count = frame_count(asset, frames)
+            endings = frame_endings(asset, range(count), count, ".xml", _DEFAULT_FRAME_SUFFIX)
+            name = self.names.allocate(asset.external_id, asset_stem(asset.external_id), endings)
+            self._video(asset, name, frames, count)
         tally.tell(self.ctx.report)
 
     def _writable(self, asset: ExportAsset, tally: Tally) -> bool:
@@ -104,7 +108,7 @@ class VocWriter(StagedWriter):
         if converted is None:
             return
         assert asset.resolution is not None
-        name = self.names.allocate(asset.external_id, asset_stem(asset.external_id))
+        name = self.names.allocate(asset.external_id, asset_stem(asset.external_id), (".xml", asset.media_suffix))
         filename = f"{name}{asset.media_suffix}"
         for (folder, _), objects in zip(self.outputs, converted, strict=True):
             data = _document(self.ctx.media_folder, filename, asset.resolution, objects)
@@ -115,9 +119,7 @@ class VocWriter(StagedWriter):
             member = f"{self.ctx.media_folder}/{filename}"
             add_media(self.ctx, asset.external_id, member, asset.media_path, url)
 
-    def _video(self, asset: ExportAsset, name: str, response: dict[str, Any]) -> None:
-        frames = frame_responses(response)
-        count = frame_count(asset, frames)
+    def _video(self, asset: ExportAsset, name: str, frames: list[tuple[int, dict[str, Any]]], count: int) -> None:
         if count == 0:
             self.ctx.report.skip(asset.external_id, "the video has no frames (no frame list and no frame in its label)")
             return

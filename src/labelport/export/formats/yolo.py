@@ -22,7 +22,7 @@ import io
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -111,6 +111,23 @@ def frame_stem(name: str, index: int, count: int) -> str:
 
 def frame_at(asset: ExportAsset, index: int) -> Frame | None:
     return asset.frames[index] if 0 <= index < len(asset.frames) and asset.frames[index].index == index else None
+
+
+def frame_endings(
+    asset: ExportAsset, indexes: Iterable[int], count: int, label: str, default_suffix: str | None = None
+) -> list[str]:
+    """What follows a video's name in the names of its frames' files, for ``NameAllocator``: ``_01.txt`` and
+    ``_01.jpg`` for frame 0 of 12 (the frame's image suffix; ``default_suffix`` when it has no media, else no
+    image file)."""
+    endings = []
+    for index in indexes:
+        number = frame_stem("", index, count)
+        endings.append(number + label)
+        media = frame_at(asset, index)
+        suffix = media.suffix if media is not None else default_suffix
+        if suffix is not None:
+            endings.append(number + suffix)
+    return endings
 
 
 def plural(number: int, noun: str) -> str:
@@ -325,13 +342,17 @@ class YoloWriter(StagedWriter):
     def write_asset(self, asset: ExportAsset) -> None:
         if self.video:
             if asset.labels:
-                self._video(asset, self._name(asset), asset.labels[0].json_response, split_of(self.ctx.options, asset))
+                frames = frame_responses(asset.labels[0].json_response)
+                count = frame_count(asset, frames)
+                name = self._name(asset, frame_endings(asset, (index for index, _ in frames), count, ".txt"))
+                self._video(asset, name, frames, count, split_of(self.ctx.options, asset))
         else:
             super().write_asset(asset)
 
-    def _name(self, asset: ExportAsset) -> str:
+    def _name(self, asset: ExportAsset, endings: Sequence[str]) -> str:
+        """The asset's name in every folder: unique over the label files and images named after it."""
         stem = asset_stem(asset.external_id)
-        return self.names.allocate(asset.external_id, pairable(stem) if self.plan is not None else stem)
+        return self.names.allocate(asset.external_id, pairable(stem) if self.plan is not None else stem, endings)
 
     def convert(self, asset: ExportAsset, tally: Tally) -> list[Deflated] | None:
         """The image's label file in each output, compressed for the archive."""
@@ -348,7 +369,7 @@ class YoloWriter(StagedWriter):
         tally.tell(self.ctx.report, self.counted)
         if converted is None:
             return
-        name = self._name(asset)
+        name = self._name(asset, (".txt", asset.media_suffix))
         split = split_of(self.ctx.options, asset)
         source = str(asset.media_path) if asset.media_path is not None else asset.content
         images: list[str] = []
@@ -370,9 +391,9 @@ class YoloWriter(StagedWriter):
             return f"{self.ctx.media_folder}/{file}"
         return f"{output.folder}{self.ctx.media_folder}/{split}/{file}"
 
-    def _video(self, asset: ExportAsset, name: str, response: dict[str, Any], split: str | None) -> None:
-        frames = frame_responses(response)
-        count = frame_count(asset, frames)
+    def _video(
+        self, asset: ExportAsset, name: str, frames: list[tuple[int, dict[str, Any]]], count: int, split: str | None
+    ) -> None:
         images: dict[int, list[str]] = {}  # frame index -> its image members (one per output with a split)
         for output in self.outputs:
             stems = []
