@@ -75,6 +75,8 @@ def parse_enum(enum: type[StrEnum], value: object, what: str) -> str:
     from labelport.errors import ValidationError
 
     try:
+        if not isinstance(value, str):
+            raise ValueError(value)
         return enum(value).value
     except ValueError:
         allowed = ", ".join(m.value for m in enum)

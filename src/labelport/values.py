@@ -109,11 +109,7 @@ def check_json(value: Any, what: str, *, nul: bool = True, error: type[Validatio
         data = None
     # orjson writes NaN and Infinity as null: without a null, nothing was changed; with one, the value
     # read back equals the value given unless a NaN or an Infinity became that null.
-    if (
-        data is not None
-        and (nul or b"\\u0000" not in data)
-        and (b"null" not in data or orjson.loads(data) == value)
-    ):
+    if data is not None and (nul or b"\\u0000" not in data) and (b"null" not in data or orjson.loads(data) == value):
         return data
     # A NaN, a NUL where none may be, or a tuple written as a list: find out whether anything is wrong.
     problem = _json_problem(value, nul=nul)

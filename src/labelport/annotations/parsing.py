@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeGuard, overload
+from typing import Any, SupportsIndex, TypeGuard, overload
 
 from labelport.enums import SPECIAL_RESPONSE_KEYS, MLTask, Tool
 from labelport.errors import (
@@ -345,12 +345,12 @@ class FramesList(list["JobPayload"]):
     """The per-frame answers of one job in a video label, sorted by frame number."""
 
     @overload
-    def __getitem__(self, index: int) -> JobPayload: ...
+    def __getitem__(self, index: SupportsIndex) -> JobPayload: ...
 
     @overload
-    def __getitem__(self, index: slice) -> list[JobPayload]: ...
+    def __getitem__(self, index: slice[Any, Any, Any]) -> list[JobPayload]: ...
 
-    def __getitem__(self, index: int | slice) -> JobPayload | list[JobPayload]:
+    def __getitem__(self, index: SupportsIndex | slice[Any, Any, Any]) -> JobPayload | list[JobPayload]:
         try:
             return super().__getitem__(index)
         except IndexError:
@@ -1061,7 +1061,7 @@ class ParsedLabel(dict[str, Any]):
 
 
 @overload
-def parse_labels(
+def parse_labels(  # type: ignore[overload-overlap]  # a list gives a list; any other iterable, an iterator
     labels: list[Mapping[str, Any]],
     json_interface: Mapping[str, Any] | Ontology,
     input_type: str,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from labelport.enums import SPECIAL_RESPONSE_KEYS, InputType, MLTask, Tool
 from labelport.errors import JsonResponseError
@@ -123,8 +123,12 @@ class _Validator:
     # -- classification ---------------------------------------------------------------------------
     def classification(self, job: Job, value: dict[str, Any], frame: str | None) -> None:
         categories = value.get("categories")
-        one = type(categories) is list and len(categories) == 1
-        if one and frame is None and self.plain_category(job, categories[0]):
+        if (
+            type(categories) is list
+            and len(categories) == 1
+            and frame is None
+            and self.plain_category(job, categories[0])
+        ):
             self.summary.number_of_annotations += 1
             self.summary.category_counts[(job.name, categories[0]["name"])] += 1
             return
@@ -312,10 +316,11 @@ class _Validator:
                 if type(vertex) is not dict:
                     return False
                 x, y = vertex.get("x"), vertex.get("y")
-                # exact types (not bool); the range test also rejects NaN and infinities
-                if type(x) not in _NUMBERS or type(y) not in _NUMBERS or not (x_low <= x <= x_high):
+                # exact types (not bool); the range test also rejects NaN and infinities (no TypeGuard on the
+                # hot path: the exact type test is what narrows x and y to numbers)
+                if type(x) not in _NUMBERS or type(y) not in _NUMBERS or not (x_low <= x <= x_high):  # type: ignore[operator]
                     return False
-                if not y_low <= y <= y_high:
+                if not y_low <= y <= y_high:  # type: ignore[operator]
                     return False
         if mid is not None:
             self.mids.add(mid)
@@ -501,7 +506,7 @@ def _plain_extras(entry: dict[str, Any]) -> bool:
     )
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

@@ -43,9 +43,9 @@ def find_media(
             if source.is_file(candidate):
                 return Path(candidate)
     if options.media_root is not None:
-        for candidate in (options.media_root / clean, options.media_root / base):
-            if candidate.is_file():
-                return candidate
+        for local in (options.media_root / clean, options.media_root / base):
+            if local.is_file():
+                return local
     if source.kind != "file":
         matches = source.with_name(base)
         if len(matches) > 1:

@@ -105,8 +105,8 @@ def trace(mask: np.ndarray) -> list[Part]:
         if not isinstance(polygon, Polygon) or polygon.is_empty:
             continue
         polygon = orient(polygon, sign=1.0)
-        outer = _turns(polygon.exterior.coords)
-        holes = [_turns(ring.coords) for ring in polygon.interiors]
+        outer = _turns(list(polygon.exterior.coords))
+        holes = [_turns(list(ring.coords)) for ring in polygon.interiors]
         parts.append([outer, *sorted(holes, key=_top_left)])
     return sorted(parts, key=lambda part: _top_left(part[0]))
 

@@ -406,8 +406,9 @@ class Comparer:
             total += final[(i, j)]
         if self.has_relations:  # relations compare their ends through the matching of the objects
             for i, j, _weight in matched:
-                if shapes_a[i].mid is not None and shapes_b[j].mid is not None:
-                    mids[shapes_a[i].mid] = shapes_b[j].mid
+                mid_a, mid_b = shapes_a[i].mid, shapes_b[j].mid
+                if mid_a is not None and mid_b is not None:
+                    mids[mid_a] = mid_b
         count = len(shapes_a) + len(shapes_b) - len(matched)
         return total / count, float(count)
 

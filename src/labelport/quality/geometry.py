@@ -107,8 +107,9 @@ def _build_batch(pending: list[Area]) -> None:
     try:
         coordinates = np.fromiter(vertices, dtype=float, count=2 * sum(sizes)).reshape(-1, 2)
         ring_of_vertex = np.repeat(np.arange(len(rings)), sizes)
-        polygons = shapely.polygons(shapely.linearrings(coordinates, indices=ring_of_vertex), indices=area_of_ring)
-        valid = shapely.is_valid(polygons)
+        linear_rings: Any = shapely.linearrings(coordinates, indices=ring_of_vertex)
+        polygons: Any = shapely.polygons(linear_rings, indices=area_of_ring)
+        valid: Any = shapely.is_valid(polygons)
     except (shapely.errors.GEOSException, ValueError):
         return
     for area, polygon, is_valid in zip(pending, polygons.tolist(), valid.tolist(), strict=True):

@@ -203,7 +203,7 @@ def insert_assets(
         )
     now = now_ts()
     ids = new_ids(len(keep))
-    rows = []
+    rows: list[dict[str, Any]] = []
     metadatas = []
     for asset_id, index in zip(ids, keep, strict=True):
         external_id = external_ids[index]
@@ -381,18 +381,25 @@ def _apply_change(
         row["width"], row["height"] = check_resolution(value, external_id)
     elif name == "page_resolutions_array":
         row["page_resolutions"] = check_page_resolutions(value, external_id)
-    elif name in ("contents", "json_contents") and writer is None:
-        raise RuntimeError("a content change needs a write that holds the media lock (ctx.write(media=True))")
-    elif name == "contents":
+    elif name in ("contents", "json_contents"):
+        if writer is None:
+            raise RuntimeError("a content change needs a write that holds the media lock (ctx.write(media=True))")
+        _apply_content(project, name, value, external_id, row, writer)
+    else:  # pragma: no cover - the client only passes the names above
+        raise ValidationError(f"Unknown asset property {name!r}.")
+
+
+def _apply_content(
+    project: ProjectInfo, name: str, value: Any, external_id: str, row: dict[str, Any], writer: MediaWriter
+) -> None:
+    if name == "contents":
         prepared = prepare_content(project.input_type, value, None, external_id, writer)
         row["content"], row["media_key"] = prepared.content, prepared.media_key
         if prepared.width is not None:
             row["width"], row["height"] = prepared.width, prepared.height
-    elif name == "json_contents":
+    else:
         prepared = prepare_content(project.input_type, None, value, external_id, writer)
         row["json_content"] = prepared.json_content
-    else:  # pragma: no cover - the client only passes the names above
-        raise ValidationError(f"Unknown asset property {name!r}.")
 
 
 def _check_new_external_ids(conn: Connection, project: ProjectInfo, refs: list[AssetRef], new: list[str]) -> None:

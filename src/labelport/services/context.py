@@ -85,7 +85,7 @@ class Transaction:
 
     writer: MediaWriter | None
     conn: Connection = field(init=False)
-    committed: list[Callable[[], None]] = field(default_factory=list)
+    committed: list[Callable[[], object]] = field(default_factory=list)
 
     @property
     def media(self) -> MediaWriter:
@@ -94,6 +94,6 @@ class Transaction:
             raise RuntimeError("this write was not opened with media=True: it may not copy media files")
         return self.writer
 
-    def after_commit(self, hook: Callable[[], None]) -> None:
+    def after_commit(self, hook: Callable[[], object]) -> None:
         """Run ``hook`` once the transaction has committed (never if it fails)."""
         self.committed.append(hook)

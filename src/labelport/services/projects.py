@@ -54,7 +54,9 @@ def insert_project(
             updated_at=now,
         )
     )
-    project_pk = result.inserted_primary_key[0]
+    key = result.inserted_primary_key
+    assert key is not None
+    project_pk = int(key[0])
     conn.execute(
         schema.project_members.insert().values(
             id=new_id(),

@@ -53,7 +53,9 @@ def insert_user(
             updated_at=now,
         )
     )
-    return result.inserted_primary_key[0], user_id
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0]), user_id
 
 
 def ensure_user(conn: Connection, email: str, organization_role: str = OrganizationRole.USER) -> int:

@@ -15,7 +15,7 @@ from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, Table, func, select, text
+from sqlalchemy import Connection, Table, func, select, text
 
 _CHUNK = 10_000
 #: Values per ``IN (…)`` list where a statement binds one parameter per value: SQLite accepts at most
@@ -89,7 +89,7 @@ def _values_of(columns: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]
 KEYS = "{KEYS}"
 
 
-def select_for_keys(conn: Connection, sql: str, keys: Sequence[int] | Sequence[str]) -> list[Row[Any]]:
+def select_for_keys(conn: Connection, sql: str, keys: Sequence[int] | Sequence[str]) -> list[Any]:
     """The rows of ``sql`` for a list of keys (integers or strings), in one statement whatever their number: ``sql``
     says where they go with :data:`KEYS` (``… WHERE asset_pk {KEYS}``), and the list is one
     parameter, a JSON array read by ``json_each`` on SQLite, an array on PostgreSQL. No statement to

@@ -26,7 +26,7 @@ images without objects come back in an export.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 import shapely
 from shapely.geometry import Polygon
@@ -139,7 +139,7 @@ class _Reader:
         names = [record["name"] for record in records]
         if self.options.job_name:
             return [(self.options.job_name, name) for name in names]
-        supers = [r.get("supercategory") if isinstance(r.get("supercategory"), str) else "" for r in records]
+        supers = [str(r["supercategory"]) if isinstance(r.get("supercategory"), str) else "" for r in records]
         pairs = list(zip(supers, names, strict=True))
         if records and all(s and n.startswith(f"{s}/") and len(n) > len(s) + 1 for s, n in pairs):
             return [(s, n[len(s) + 1 :]) for s, n in pairs]
@@ -239,7 +239,7 @@ class _Reader:
             if made is None:
                 return
             annotations = [made]
-            tool = Tool.RECTANGLE
+            tool: str = Tool.RECTANGLE
         else:
             shapes = self._shapes(segmentation, image, here, job_name)
             if not shapes:
@@ -378,14 +378,21 @@ def _declared_size(record: dict[str, Any], here: str) -> tuple[int, int] | None:
     width, height = record.get("width"), record.get("height")
     if width is None and height is None:
         return None
-    if not all(_number(v) and v > 0 and v == int(v) for v in (width, height)):
+    if not (
+        _number(width)
+        and _number(height)
+        and width > 0
+        and height > 0
+        and width == int(width)
+        and height == int(height)
+    ):
         raise DatasetError(
             f"{here}: width and height must be positive whole numbers of pixels, got {width!r}, {height!r}."
         )
     return int(width), int(height)  # type: ignore[arg-type]
 
 
-def _number(value: Any) -> bool:
+def _number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

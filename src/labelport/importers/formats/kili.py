@@ -249,7 +249,8 @@ class _Reader:
             raise DatasetError(f"{here}: the jsonResponse must be a JSON object keyed by job name.")
         self.pixels += _drop_pixels(response)
         self._count(response)
-        author = raw.get("author") if isinstance(raw.get("author"), dict) else {}
+        given = raw.get("author")
+        author: dict[str, Any] = given if isinstance(given, dict) else {}
         if not isinstance(author.get("email"), str):
             self.anonymous += 1
         seconds = raw.get("secondsToLabel")
@@ -282,7 +283,7 @@ def _is_frames(response: dict[str, Any]) -> bool:
 
 
 def _raw_labels(value: dict[str, Any]) -> list[dict[str, Any]]:
-    found = []
+    found: list[dict[str, Any]] = []
     for key in ("labels", "latestLabels"):
         if isinstance(value.get(key), list):
             found.extend(label for label in value[key] if isinstance(label, dict))

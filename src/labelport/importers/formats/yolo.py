@@ -195,7 +195,7 @@ def _split_name(name: str) -> tuple[str, str] | None:
 
 
 def _walk(folder: Path) -> list[Path]:
-    found = []
+    found: list[Path] = []
     for base, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         found.extend(Path(base) / name for name in sorted(names) if not name.startswith("."))
