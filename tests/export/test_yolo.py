@@ -489,7 +489,8 @@ _COORD = st.one_of(st.floats(min_value=-0.5, max_value=1.5, allow_nan=False), _E
     polygons_only=st.booleans(),
 )
 def test_row_values_equal_the_plain_computation(outer, tool, polygons_only):
-    from labelport.export.formats.yolo import Shape, _values
+    from labelport.export.detection import Shape
+    from labelport.export.formats.yolo import _values
 
     result = _values(Shape(tool, outer, 0, ["A"]), polygons_only)
     expected = _reference_values(Shape(tool, outer, 0, ["A"]), polygons_only)

@@ -16,9 +16,7 @@ from typing import Any
 
 from labelport.enums import InputType, Tool
 from labelport.export import geometry
-from labelport.export.formats import register
-from labelport.export.formats.base import FormatSpec, StagedWriter, object_job, refuse
-from labelport.export.formats.yolo import (
+from labelport.export.detection import (
     SHAPE_TOOLS,
     Shape,
     annotations_of,
@@ -33,6 +31,8 @@ from labelport.export.formats.yolo import (
     plural,
     read_shape,
 )
+from labelport.export.formats import register
+from labelport.export.formats.base import FormatSpec, StagedWriter, object_job, refuse
 from labelport.export.media import add_media
 from labelport.export.model import ExportAsset, ExportOptions
 from labelport.export.names import NameAllocator
