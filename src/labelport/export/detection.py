@@ -86,8 +86,7 @@ def plural(number: int, noun: str) -> str:
 
 
 def note_unexported(ctx: ExportContext, takes: str) -> None:
-    """Say which root jobs the format leaves out (``takes``: which jobs it takes, in words), and that
-    ``annotation_modifier`` is not called."""
+    """Say which root jobs the format leaves out (``takes``: which jobs it takes, in words)."""
     exported = {job.name for job in ctx.jobs}
     left = [job for job in ctx.ontology.root_jobs if job.name not in exported]
     if left:
@@ -95,8 +94,6 @@ def note_unexported(ctx: ExportContext, takes: str) -> None:
             f"{job.name} ({job.ml_task}{', ' + '/'.join(job.tools) if job.tools else ''})" for job in left
         )
         ctx.report.note(f"jobs not exported ({takes}): {described}")
-    if ctx.options.annotation_modifier is not None:
-        ctx.report.note(f"annotation_modifier is a COCO option: {ctx.options.fmt} does not call it")
 
 
 def missing_frames(number: int) -> str:

@@ -30,11 +30,12 @@ from labelport.enums import InputType, Tool
 from labelport.errors import ExportError
 from labelport.export import geometry
 from labelport.export.archive import Archive, Member
+from labelport.export.detection import SHAPE_TOOLS, note_unexported
 from labelport.export.formats import register
-from labelport.export.formats.base import FormatSpec, StagedWriter, object_job, refuse, split_of
+from labelport.export.formats.base import HONOURED, FormatSpec, Refused, StagedWriter, object_job, split_of
 from labelport.export.geometry import Point
 from labelport.export.media import add_media
-from labelport.export.model import ExportAsset, ExportOptions
+from labelport.export.model import ExportAsset
 from labelport.export.names import DigestSet, safe_path
 from labelport.export.report import Tally
 from labelport.export.rle import rle_counts
@@ -42,7 +43,6 @@ from labelport.ontology import Job
 
 #: Pixel coordinates, box sides and polygon areas are rounded to this many decimals.
 DECIMALS = 2
-_SHAPES = frozenset({Tool.RECTANGLE, Tool.POLYGON, Tool.SEMANTIC})
 
 NO_RESOLUTION = (
     "asset not exported: COCO needs each image's width and height in pixels and the asset has no "
@@ -69,23 +69,21 @@ def frame_beyond(count: int) -> str:
     return f"annotations of a frame beyond the video's {count} frames not written"
 
 
-def check_options(options: ExportOptions) -> None:
-    if options.normalized_coordinates is True:
-        raise refuse(
-            "normalized_coordinates",
-            True,
-            options.fmt,
-            "COCO coordinates are in pixels",
-            "Use normalized_coordinates=None (the default) or False",
-        )
-    if options.dataset_root is not None:
-        raise refuse(
-            "dataset_root",
-            options.dataset_root,
-            options.fmt,
-            "COCO files name their images relative to the archive root (data/<name>) and hold no dataset path",
-            "Leave dataset_root out, and give the unzipped folder as the image root to the training code",
-        )
+#: How COCO takes each option (checked by the pipeline before anything is written).
+OPTIONS = {
+    "layout": HONOURED,
+    "single_file": HONOURED,  # the merged layout: one file means one target
+    "with_assets": HONOURED,
+    "normalized_coordinates": Refused(
+        "COCO coordinates are in pixels", "Use normalized_coordinates=None (the default) or False", (True,)
+    ),
+    "annotation_modifier": HONOURED,
+    "split": HONOURED,
+    "dataset_root": Refused(
+        "COCO files name their images relative to the archive root (data/<name>) and hold no dataset path",
+        "Leave dataset_root out, and give the unzipped folder as the image root to the training code",
+    ),
+}
 
 
 # -- geometry of one annotation ---------------------------------------------------------------------
@@ -281,14 +279,7 @@ class CocoWriter(StagedWriter):
         self.taken = DigestSet()  # the data/ names handed out, lower case
         self.renamed: list[tuple[str, str]] = []
         self.latest_label = ""
-        exported = {job.name for job in self.ctx.jobs}
-        skipped = [job for job in self.ctx.ontology.root_jobs if job.name not in exported]
-        if skipped:
-            described = ", ".join(f"{job.name} ({job.ml_task}{_tools(job)})" for job in skipped)
-            self.ctx.report.note(
-                f"jobs not exported (COCO takes OBJECT_DETECTION jobs with rectangle, polygon or semantic tools): "
-                f"{described}"
-            )
+        note_unexported(self.ctx, "COCO takes OBJECT_DETECTION jobs with rectangle, polygon or semantic tools")
 
     def _targets(self) -> dict[str, _Target]:
         """The target of each job (one per job in split, one shared in merged), ids in ontology order."""
@@ -501,7 +492,7 @@ def _fields(
             if shape.reason is None:
                 return _shape_fields(category_id, shape)
     tool = annotation.get("type", Tool.POLYGON if annotation.get("boundingPoly") else None)
-    reason = None if tool in _SHAPES else unsupported(tool or "untyped")
+    reason = None if tool in SHAPE_TOOLS else unsupported(tool or "untyped")
     category = _first_category(annotation)
     if reason is None and category is None:
         reason = NO_CATEGORY
@@ -567,20 +558,15 @@ def _with_suffix(name: str, suffix: str) -> str:
     return name if name.lower().endswith(suffix) else name + suffix
 
 
-def _tools(job: Job) -> str:
-    return f", {'/'.join(job.tools)}" if job.tools else ""
-
-
 SPEC = register(
     FormatSpec(
         name="coco",
         writer=CocoWriter,
         input_types=frozenset({InputType.IMAGE, InputType.VIDEO}),
         media_folder="data",
-        job_filter=object_job(frozenset({Tool.RECTANGLE, Tool.POLYGON, Tool.SEMANTIC}), all_tools=False),
+        job_filter=object_job(SHAPE_TOOLS, all_tools=False),
         needs="an OBJECT_DETECTION job with rectangle, polygon or semantic tools",
-        check_options=check_options,
+        options=OPTIONS,
         one_label_per_output=True,
-        splits=True,
     )
 )

@@ -47,9 +47,19 @@ from labelport.export.detection import (
     read_shape,
 )
 from labelport.export.formats import register
-from labelport.export.formats.base import FormatSpec, StagedWriter, object_job, refuse, split_of
+from labelport.export.formats.base import (
+    HONOURED,
+    MODIFIER_NOT_CALLED,
+    NO_DATASET_ROOT,
+    FormatSpec,
+    OptionRule,
+    Refused,
+    StagedWriter,
+    object_job,
+    split_of,
+)
 from labelport.export.media import add_media_copies
-from labelport.export.model import ExportAsset, ExportContext, ExportOptions
+from labelport.export.model import ExportAsset, ExportContext
 from labelport.export.names import NameAllocator
 from labelport.export.report import Tally
 from labelport.export.zipwriter import COPY_CHUNK, Deflated
@@ -487,33 +497,31 @@ def join_path(root: str, relative: str) -> str:
     return f"{trimmed}{relative}" if trimmed.endswith(("/", "\\")) else f"{trimmed}/{relative}"
 
 
-def _check_options(options: ExportOptions) -> None:
-    if options.split is not None and options.fmt not in _SPLIT_VERSIONS:
-        raise refuse(
-            "split",
-            options.split.as_dict(),
-            options.fmt,
+def _options(version: str) -> dict[str, OptionRule]:
+    """How a YOLO version takes each option (checked by the pipeline before anything is written)."""
+    split = version in _SPLIT_VERSIONS
+    return {
+        "layout": HONOURED,
+        "single_file": Refused(
+            "YOLO writes one label file per image or video frame", "Use single_file=False (the default)", (True,)
+        ),
+        "with_assets": HONOURED,
+        "normalized_coordinates": Refused(
+            "YOLO coordinates are always normalized to [0, 1]",
+            "Use normalized_coordinates=None (the default) or True",
+            (False,),
+        ),
+        "annotation_modifier": MODIFIER_NOT_CALLED,
+        "split": HONOURED
+        if split
+        else Refused(
             "Darknet (YOLOv4) lists the images of each split in train.txt and valid.txt files, which this export "
             "does not write",
             "Use yolo_v5, yolo_v7 or yolo_v8: they write the same label files, in images/<split> and labels/<split> "
             "folders with a data.yaml",
-        )
-    if options.single_file:
-        raise refuse(
-            "single_file",
-            True,
-            options.fmt,
-            "YOLO writes one label file per image or video frame",
-            "Use single_file=False (the default)",
-        )
-    if options.normalized_coordinates is False:
-        raise refuse(
-            "normalized_coordinates",
-            False,
-            options.fmt,
-            "YOLO coordinates are always normalized to [0, 1]",
-            "Use normalized_coordinates=None (the default) or True",
-        )
+        ),
+        "dataset_root": HONOURED if split else NO_DATASET_ROOT,
+    }
 
 
 for _version in _VERSIONS:
@@ -525,8 +533,7 @@ for _version in _VERSIONS:
             media_folder="images",
             job_filter=object_job(SHAPE_TOOLS, all_tools=True),
             needs="an OBJECT_DETECTION job whose tools are all among rectangle, polygon and semantic",
-            check_options=_check_options,
+            options=_options(_version),
             one_label_per_output=True,
-            splits=_version in _SPLIT_VERSIONS,
         )
     )
