@@ -108,10 +108,7 @@ def compatible_jobs(spec: FormatSpec, project: ProjectInfo, fmt: str) -> list[An
     jobs = spec.compatible_jobs(project.ontology.root_jobs)
     if jobs:
         return jobs
-    listed = ", ".join(
-        f"{job.name} ({job.ml_task}{', ' + '/'.join(job.tools) if job.tools else ''})"
-        for job in project.ontology.root_jobs
-    )
+    listed = ", ".join(_describe(job) for job in project.ontology.root_jobs)
     able = sorted(
         name
         for name, other in formats.all_specs().items()

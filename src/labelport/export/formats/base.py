@@ -165,11 +165,6 @@ class FormatSpec:
                 f"Honoured(), Refused(why, fix, values) or Unused(note) (missing: {missing}; unknown: {unknown})."
             )
 
-    @property
-    def splits(self) -> bool:
-        """Whether the format writes train/val/test split exports (``export_labels(split=…)``)."""
-        return isinstance(self.options["split"], Honoured)
-
     def honours(self, option: str) -> bool:
         """Whether the format takes ``option`` in every value."""
         return isinstance(self.options[option], Honoured)
