@@ -30,7 +30,7 @@ from tests.export.test_rle_fast import reference_rle_counts
 
 from _common import machine, print_table
 from export_bench import HEIGHT, WIDTH, label
-from labelport.export import formats
+from labelport.export import formats, rle
 
 formats.all_specs()  # the whole registry before the COCO module (see tests/export/test_coco.py)
 coco = importlib.import_module("labelport.export.formats.coco")
@@ -98,12 +98,12 @@ def main() -> None:
     rows = []
     for name, regions in kinds:
         for rings in regions:
-            assert coco.rle_counts(rings, WIDTH, HEIGHT) == reference_rle_counts(rings, WIDTH, HEIGHT), name
+            assert rle.rle_counts(rings, WIDTH, HEIGHT) == reference_rle_counts(rings, WIDTH, HEIGHT), name
         reference, current = math.inf, math.inf
         for _ in range(rounds):  # alternately, so that both see the same load
             reference = min(reference, best(reference_rle_counts, regions))
-            current = min(current, best(coco.rle_counts, regions))
-        area = sum(coco.rle_counts(rings, WIDTH, HEIGHT)[1] for rings in regions) / len(regions)
+            current = min(current, best(rle.rle_counts, regions))
+        area = sum(rle.rle_counts(rings, WIDTH, HEIGHT)[1] for rings in regions) / len(regions)
         rows.append(
             [
                 name,

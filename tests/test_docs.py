@@ -58,3 +58,21 @@ def test_public_api_is_small_and_importable():
     for name in labelport.__all__:
         assert hasattr(labelport, name), name
     assert "Client" in labelport.__all__ and issubclass(labelport.NotFound, labelport.LabelportError)
+
+
+def test_the_table_of_options_by_format_is_what_the_specs_declare():
+    from labelport.export import formats
+    from labelport.export.formats.base import FORMAT_OPTIONS, Honoured, Refused, Unused
+
+    def cell(rule: Honoured | Refused | Unused) -> str:
+        if isinstance(rule, Honoured):
+            return "yes"
+        if isinstance(rule, Unused):
+            return "noted" if rule.note else "no effect"
+        return "refused" if rule.values is None else " or ".join(f"`{value}`" for value in rule.values) + " refused"
+
+    section = (DOCS / "export.md").read_text().split("### Which format takes which option\n", 1)[1]
+    rows = [line.strip("| ").split(" | ") for line in section.splitlines() if line.startswith("| ")]
+    specs = formats.specs()
+    assert rows[0] == ["option", *(spec.name for spec in specs)]
+    assert rows[1:] == [[f"`{option}`", *(cell(spec.options[option]) for spec in specs)] for option in FORMAT_OPTIONS]

@@ -19,7 +19,7 @@ from pycocotools import mask as mask_api
 from pycocotools.coco import COCO
 
 from labelport.errors import ExportError, IncompatibleFormatError
-from labelport.export import formats
+from labelport.export import formats, rle
 from labelport.export.report import Skipped
 from tests.export.projects import build_image_project, build_video_project, normalize_ids
 from tests.factories import ImageFactory, rect
@@ -518,7 +518,7 @@ def regions(draw: st.DrawFn) -> tuple[int, int, list[list[tuple[float, float]]]]
 def test_rasterizer_equals_the_per_pixel_even_odd_rule(region):
     width, height, rings = region
 
-    counts, area = coco.rle_counts(rings, width, height)
+    counts, area = rle.rle_counts(rings, width, height)
 
     expected = even_odd_mask(rings, width, height)
     assert sum(counts) == width * height
@@ -532,9 +532,9 @@ def test_rasterizer_on_known_shapes():
         [(0.0, 0.0), (4.0, 0.0), (4.0, 4.0), (0.0, 4.0)],
         [(1.0, 1.0), (3.0, 1.0), (3.0, 3.0), (1.0, 3.0)],
     ]
-    assert coco.rle_counts(square_with_hole, 4, 4) == ([0, 5, 2, 2, 2, 5], 12)
-    assert coco.rle_counts([[(0.0, 0.0), (3.0, 0.0), (3.0, 2.0)]], 3, 2) == ([2, 1, 1, 2], 3)
-    assert coco.rle_counts([[(0.6, 0.6), (0.9, 0.6), (0.9, 0.9)]], 2, 2) == ([4], 0)
+    assert rle.rle_counts(square_with_hole, 4, 4) == ([0, 5, 2, 2, 2, 5], 12)
+    assert rle.rle_counts([[(0.0, 0.0), (3.0, 0.0), (3.0, 2.0)]], 3, 2) == ([2, 1, 1, 2], 3)
+    assert rle.rle_counts([[(0.6, 0.6), (0.9, 0.6), (0.9, 0.9)]], 2, 2) == ([4], 0)
 
 
 _COORDINATE = st.floats(min_value=-0.5, max_value=1.5, allow_nan=False)

@@ -312,7 +312,7 @@ def test_annotation_modifier_is_not_called_and_says_so(client, geo, tmp_path):
         with_assets=False,
         annotation_modifier=modifier,
     )
-    assert report.notes == ["annotation_modifier is a COCO option: GeoJSON does not call it"]
+    assert report.notes == ["annotation_modifier is a COCO option: geojson does not call it"]
 
 
 def test_strict_export_stops_at_the_first_skip(client, geo, tmp_path):

@@ -152,3 +152,15 @@ def test_pdf_pixels_come_from_page_resolutions(client, tmp_path):
         [{"x": 80.0, "y": 300.0}, {"x": 80.0, "y": 240.0}, {"x": 240.0, "y": 240.0}, {"x": 240.0, "y": 300.0}]
     ]
     assert members["assets/invoice.pdf"] == pdf.images["invoice.pdf"].read_bytes()
+
+
+def test_annotation_modifier_is_not_called_and_says_so(client, image, tmp_path):
+    def modifier(annotation, image, kili_annotation):
+        raise AssertionError("the Kili format must not call the COCO annotation_modifier")
+
+    report = client.export_labels(
+        image.project_id, tmp_path / "out.zip", "raw", with_assets=False, annotation_modifier=modifier
+    )
+    assert report.notes == ["annotation_modifier is a COCO option: raw does not call it"]
+    plain = client.export_labels(image.project_id, tmp_path / "plain.zip", "kili", with_assets=False, layout="merged")
+    assert plain.notes == []  # the layout means nothing to this format, and is not worth a note

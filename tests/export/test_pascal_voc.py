@@ -323,7 +323,8 @@ def test_annotation_modifier_is_not_called(client, tmp_path, image_project):
 
     path = tmp_path / "out.zip"
     report = export(client, image_project.project_id, path, "pascal_voc", annotation_modifier=modifier)
-    assert report.notes[1] == "annotation_modifier is a COCO option: pascal_voc does not call it"
+    assert report.notes[0] == "annotation_modifier is a COCO option: pascal_voc does not call it"
+    assert report.notes[1].startswith("jobs not exported (Pascal VOC takes OBJECT_DETECTION jobs")
 
 
 def test_two_exports_are_identical(client, tmp_path, image_project):

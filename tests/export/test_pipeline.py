@@ -12,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labelport.errors import ExportError, IncompatibleFormatError, NotFound, ValidationError
+from labelport.export import formats
+from labelport.export.formats.base import FORMAT_OPTIONS, HONOURED, FormatSpec
 from labelport.export.names import DigestSet, NameAllocator, safe_path, strip_image_suffix
 from tests.export import projects
 from tests.golden import read_archive
@@ -277,3 +279,26 @@ def test_digest_set_keeps_each_name_in_at_most_32_bytes():
         digests.add(f"labels/img_{index:06d}.txt")
     assert len(digests) == 100_000
     assert digests._table.itemsize * len(digests._table) <= 32 * 100_000  # 2.1 MB; a set of ints: ~12 MB
+
+
+def test_a_format_declares_how_it_takes_every_option():
+    kili = formats.get("kili")
+    with pytest.raises(IncompatibleFormatError) as error:
+        FormatSpec(
+            name="tfrecord",
+            writer=kili.writer,
+            input_types=frozenset({"IMAGE"}),
+            media_folder="images",
+            job_filter=None,
+            needs="any job",
+            options={**{o: HONOURED for o in FORMAT_OPTIONS if o not in ("split", "dataset_root")}, "colour": HONOURED},
+        )
+    assert str(error.value) == (
+        "Format 'tfrecord' must declare how it takes each of layout, single_file, with_assets, "
+        "normalized_coordinates, annotation_modifier, split, dataset_root, with Honoured(), Refused(why, fix, values) "
+        "or Unused(note) (missing: split, dataset_root; unknown: colour)."
+    )
+    assert [spec.name for spec in formats.specs()] == sorted({spec.name for spec in formats.all_specs().values()})
+    assert all(set(spec.options) == set(FORMAT_OPTIONS) for spec in formats.specs())
+    assert formats.honouring("split") == ["coco", "yolo_v5", "yolo_v7", "yolo_v8"]
+    assert formats.aliases(kili) == ["raw"]

@@ -1,4 +1,4 @@
-"""The COCO RLE rasterizer (``coco.rle_counts``) equals, count for count, the implementation it replaced.
+"""The COCO RLE rasterizer (``rle.rle_counts``) equals, count for count, the implementation it replaced.
 
 ``reference_rle_counts`` below is that implementation, kept verbatim (only renamed): every column of
 the image against every edge in a (columns × edges) matrix. The property tests draw regions of every
@@ -9,7 +9,6 @@ vertical edges, NaN and infinite coordinates) and compare the two outputs exactl
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Sequence
 from unittest import mock
@@ -19,11 +18,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from labelport.export import formats
-
-# Load the whole registry before touching the COCO module (see tests/export/test_coco.py).
-formats.all_specs()
-coco = importlib.import_module("labelport.export.formats.coco")
+from labelport.export import rle
 
 Point = tuple[float, float]
 Rings = list[list[Point]]
@@ -121,7 +116,7 @@ def _reference_runs(starts: np.ndarray, ends: np.ndarray, total: int) -> tuple[l
 def assert_same(rings: Sequence[Sequence[Point]], width: int, height: int) -> tuple[list[int], int]:
     with np.errstate(all="ignore"):  # the reference warns on NaN and infinite crossings
         expected = reference_rle_counts(rings, width, height)
-    actual = coco.rle_counts(rings, width, height)
+    actual = rle.rle_counts(rings, width, height)
     assert actual == expected
     assert all(type(count) is int for count in actual[0]) and type(actual[1]) is int
     return actual
@@ -129,9 +124,9 @@ def assert_same(rings: Sequence[Sequence[Point]], width: int, height: int) -> tu
 
 def fast_path_taken(rings: Sequence[Sequence[Point]], width: int, height: int) -> bool:
     """Whether ``rle_counts`` computes these rings from their crossings (not the full matrix)."""
-    with mock.patch.object(coco, "_matrix_spans", side_effect=AssertionError("matrix")):
+    with mock.patch.object(rle, "_matrix_spans", side_effect=AssertionError("matrix")):
         try:
-            coco.rle_counts(rings, width, height)
+            rle.rle_counts(rings, width, height)
         except AssertionError:
             return False
     return True
@@ -279,7 +274,7 @@ def test_equals_the_reference_on_1280x720_images(region):
 def test_equals_the_reference_in_column_blocks(region, cells):
     """Few cells per block: the crossings (and the matrix) are computed block by block."""
     width, height, rings = region
-    with mock.patch.object(coco, "_BLOCK_CELLS", cells):
+    with mock.patch.object(rle, "_BLOCK_CELLS", cells):
         assert_same(rings, width, height)
 
 

@@ -7,7 +7,7 @@ import pytest
 from pycocotools import mask as coco_mask
 from shapely.geometry import Polygon
 
-from labelport.export.formats.coco import rle_counts
+from labelport.export.rle import rle_counts
 from labelport.importers import DatasetError, rle
 from tests.importers.datasets import ring_mask, uncompressed_counts
 

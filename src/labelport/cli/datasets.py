@@ -8,8 +8,7 @@ import click
 
 from labelport.cli.common import database_option, open_client, progress, verbose_option
 from labelport.enums import InputType, LabelType
-
-_FORMATS = ["kili", "raw", "coco", "yolo_v4", "yolo_v5", "yolo_v7", "yolo_v8", "pascal_voc"]
+from labelport.importers import formats as import_formats
 
 
 @click.command("import-dataset")
@@ -23,7 +22,7 @@ _FORMATS = ["kili", "raw", "coco", "yolo_v4", "yolo_v5", "yolo_v7", "yolo_v8", "
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(_FORMATS),
+    type=click.Choice(import_formats.names()),
     default=None,
     help="The dataset's format; detected from the files when not given.",
 )

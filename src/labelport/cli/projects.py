@@ -21,6 +21,7 @@ from labelport.cli.common import (
 from labelport.cli.output import cut, format_option, print_records, render_table
 from labelport.enums import InputType
 from labelport.errors import OntologyError, ValidationError
+from labelport.export import formats as export_formats
 from labelport.ontology import Ontology
 
 _PROJECT_LIST_FIELDS = [
@@ -296,13 +297,28 @@ def recompute_marks(project_id: str, database: str | None) -> None:
     click.echo(f"Recomputed the marks of {result['assets']} asset(s) in project {project_id}.")
 
 
+def _taking(option: str) -> str:
+    """The export formats that take ``option`` in every value, for help texts: ``coco, kili``."""
+    return ", ".join(export_formats.honouring(option))
+
+
+def _aliases() -> str:
+    """``; raw is another name for kili``: the export formats' aliases, for help texts."""
+    return "".join(
+        f"; {alias} is another name for {spec.name}"
+        for spec in export_formats.specs()
+        for alias in export_formats.aliases(spec)
+    )
+
+
 @click.command("export")
 @click.option("--project-id", required=True, help="The project to export.")
 @click.option(
     "--output-format",
     "fmt",
+    type=click.Choice(export_formats.names()),
     required=True,
-    help="kili (or raw), coco, yolo_v4, yolo_v5, yolo_v7, yolo_v8, pascal_voc, geojson.",
+    help=f"The format of the archive (see docs/export.md){_aliases()}.",
 )
 @click.option(
     "--output-file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The zip archive to write."
@@ -314,14 +330,19 @@ def recompute_marks(project_id: str, database: str | None) -> None:
     show_default=True,
     help="One folder per job, or all jobs together.",
 )
-@click.option("--single-file", is_flag=True, help="Kili format: one data.json for the whole project.")
+@click.option(
+    "--single-file",
+    is_flag=True,
+    help=f"One file for the whole project ({_taking('single_file')}; other formats refuse it).",
+)
 @click.option(
     "--with-assets/--without-assets", default=True, show_default=True, help="Copy the media into the archive."
 )
 @click.option(
     "--normalized-coordinates/--pixel-coordinates",
     default=None,
-    help="Kili format: pixel coordinates too (--pixel-coordinates).",
+    help=f"{_taking('normalized_coordinates')}: --pixel-coordinates adds pixel coordinates; other formats refuse "
+    "what they cannot honour.",
 )
 @click.option(
     "--export-type",
@@ -356,7 +377,8 @@ def recompute_marks(project_id: str, database: str | None) -> None:
     "split_text",
     metavar="train=F,val=F[,test=F]",
     default=None,
-    help="coco, yolo_v5/v7/v8: a train/val/test split by asset, e.g. train=0.8,val=0.1,test=0.1 (see docs/export.md).",
+    help=f"{_taking('split')}: a train/val/test split by asset, e.g. train=0.8,val=0.1,test=0.1 (see "
+    "docs/export.md).",
 )
 @click.option(
     "--split-seed",
@@ -374,8 +396,8 @@ def recompute_marks(project_id: str, database: str | None) -> None:
     "--dataset-root",
     metavar="PATH",
     default=None,
-    help="YOLO split exports: the absolute folder the archive will be unzipped to, written as data.yaml's path "
-    "(needed by YOLOv5 and YOLOv7).",
+    help=f"{_taking('dataset_root')} with --split: the absolute folder the archive will be unzipped to, written "
+    "as data.yaml's path (needed by YOLOv5 and YOLOv7).",
 )
 @click.option(
     "--workers",

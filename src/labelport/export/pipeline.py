@@ -16,7 +16,15 @@ from labelport.enums import InputType, LabelType, parse_enum
 from labelport.errors import ExportError, IncompatibleFormatError, ValidationError
 from labelport.export import formats, parallel, source, split
 from labelport.export.archive import atomic_archive
-from labelport.export.formats.base import FormatSpec, StagedWriter, refuse
+from labelport.export.formats.base import (
+    FORMAT_OPTIONS,
+    OPTION_DEFAULTS,
+    FormatSpec,
+    Refused,
+    StagedWriter,
+    Unused,
+    refuse,
+)
 from labelport.export.model import ExportAsset, ExportContext, ExportOptions, expand
 from labelport.export.report import ExportReport
 from labelport.models import ProjectInfo
@@ -28,7 +36,9 @@ EXPORT_TYPES = ("latest", "normal")
 
 
 def check_options(spec: FormatSpec, options: ExportOptions, project: ProjectInfo) -> None:
-    """Refuse, before anything is written, what the format cannot honour."""
+    """Refuse, before anything is written, what the format cannot honour: the project's input type, and
+    the option values its spec refuses (:data:`~labelport.export.formats.base.FORMAT_OPTIONS`, checked in
+    that order)."""
     if project.input_type not in spec.input_types:
         able = sorted(name for name, other in formats.all_specs().items() if project.input_type in other.input_types)
         raise IncompatibleFormatError(
@@ -42,33 +52,43 @@ def check_options(spec: FormatSpec, options: ExportOptions, project: ProjectInfo
             f"export_type {options.export_type!r} is not available: labelport projects use workflow V1 "
             "(no steps); use 'latest' (each asset's latest label) or 'normal' (all labels)."
         )
-    if spec.check_options is not None:
-        spec.check_options(options)
-    check_split(spec, options)
+    for option in FORMAT_OPTIONS:
+        rule = spec.options[option]
+        value = getattr(options, option)
+        if isinstance(rule, Refused) and rule.refuses(option, value):
+            able = formats.honouring(option)
+            raise refuse(
+                option,
+                value.as_dict() if isinstance(value, split.SplitPlan) else value,
+                options.fmt,
+                _fill(rule.why, able),
+                _fill(rule.fix, able),
+            )
+    check_dataset_root(options)
 
 
-def check_split(spec: FormatSpec, options: ExportOptions) -> None:
-    """``split`` only for formats that write splits; ``dataset_root`` only with a YOLO split export."""
-    if options.split is not None and not spec.splits:
-        able = sorted(name for name, other in formats.all_specs().items() if other.splits)
-        raise refuse(
-            "split",
-            options.split.as_dict(),
-            options.fmt,
-            "the format has no train/val/test layout",
-            f"Use a format that writes splits ({', '.join(able)}), or leave split out",
-        )
+def _fill(text: str, able: list[str]) -> str:
+    """A refusal's words with the formats that honour the option put in (see ``Refused``)."""
+    listed = ", ".join(able)
+    one_of = f"{', '.join(able[:-1])} or {able[-1]}" if len(able) > 1 else listed
+    return text.replace("{formats_or}", one_of).replace("{formats}", listed)
+
+
+def option_notes(spec: FormatSpec, options: ExportOptions) -> list[str]:
+    """The report's notes for the options given that the format does not use (``Unused`` with a note)."""
+    notes = []
+    for option in FORMAT_OPTIONS:
+        rule = spec.options[option]
+        if isinstance(rule, Unused) and rule.note is not None and getattr(options, option) != OPTION_DEFAULTS[option]:
+            notes.append(rule.note.replace("{fmt}", options.fmt))
+    return notes
+
+
+def check_dataset_root(options: ExportOptions) -> None:
+    """``dataset_root``, in a format that takes it: with a split, and absolute."""
     root = options.dataset_root
     if root is None:
         return
-    if not spec.splits:
-        raise refuse(
-            "dataset_root",
-            root,
-            options.fmt,
-            "only YOLO split exports write a data.yaml, whose path it sets",
-            "Use it with yolo_v5, yolo_v7 or yolo_v8 and split=..., or leave dataset_root out",
-        )
     if options.split is None:
         raise ValidationError(
             f"dataset_root is written as data.yaml's path, next to its train, val and test folders, so it needs a "
@@ -85,10 +105,7 @@ def compatible_jobs(spec: FormatSpec, project: ProjectInfo, fmt: str) -> list[An
     jobs = spec.compatible_jobs(project.ontology.root_jobs)
     if jobs:
         return jobs
-    listed = ", ".join(
-        f"{job.name} ({job.ml_task}{', ' + '/'.join(job.tools) if job.tools else ''})"
-        for job in project.ontology.root_jobs
-    )
+    listed = ", ".join(_describe(job) for job in project.ontology.root_jobs)
     able = sorted(
         name
         for name, other in formats.all_specs().items()
@@ -185,6 +202,8 @@ def run(
     check_options(spec, options, project)
     jobs = compatible_jobs(spec, project, options.fmt)
     report = ExportReport(project_id=project.id, fmt=options.fmt, path=str(filename))
+    for note in option_notes(spec, options):
+        report.note(note)
     selection = source.Selection(options.export_type, options.label_type_in, options.include_sent_back_labels)
     matched = query.count(store, "Asset", where)
     plan = options.split

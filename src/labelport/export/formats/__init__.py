@@ -18,6 +18,7 @@ def register(spec: FormatSpec, *aliases: str) -> FormatSpec:
 
 
 def names() -> list[str]:
+    """Every name a format can be given by (aliases included), sorted."""
     return _FORMATS.names()
 
 
@@ -26,4 +27,20 @@ def get(name: str) -> FormatSpec:
 
 
 def all_specs() -> dict[str, FormatSpec]:
+    """The spec of every name (aliases included)."""
     return _FORMATS.by_name()
+
+
+def specs() -> list[FormatSpec]:
+    """Each format once, by name."""
+    return sorted(_FORMATS.specs(), key=lambda spec: spec.name)
+
+
+def aliases(spec: FormatSpec) -> list[str]:
+    """The other names of a format (``raw`` for ``kili``), sorted."""
+    return [name for name, other in all_specs().items() if other is spec and name != spec.name]
+
+
+def honouring(option: str) -> list[str]:
+    """The formats (by name, sorted) that take ``option`` in every value, e.g. ``split``: coco, yolo_v5…"""
+    return [spec.name for spec in specs() if spec.honours(option)]

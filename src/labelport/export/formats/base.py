@@ -3,12 +3,16 @@
 A writer never touches the database: the pipeline calls ``open()``, ``write_asset(asset)`` for each
 exported asset, then ``close()``; the writer adds members to ``ctx.archive`` and counts what it wrote
 or skipped in ``ctx.report``.
+
+A spec declares how the format takes each of :data:`FORMAT_OPTIONS` (:class:`Honoured`, :class:`Refused`
+or :class:`Unused`); the pipeline checks them, in one place, before anything is written
+(``pipeline.check_options``) and adds the notes of the options a format does not use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from labelport.errors import IncompatibleFormatError
@@ -65,6 +69,72 @@ class StagedWriter(Writer):
         self.emit(asset, self.convert(asset, tally), tally)
 
 
+#: The export options whose meaning depends on the format, in the order they are checked (that of
+#: :class:`ExportOptions`). Every :class:`FormatSpec` says how it takes each of them.
+FORMAT_OPTIONS = (
+    "layout",
+    "single_file",
+    "with_assets",
+    "normalized_coordinates",
+    "annotation_modifier",
+    "split",
+    "dataset_root",
+)
+#: Each option's default, from :class:`ExportOptions`: an option is given when its value differs from it.
+OPTION_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(ExportOptions) if f.name in FORMAT_OPTIONS}
+
+
+@dataclass(frozen=True)
+class Honoured:
+    """The format takes the option, whatever its value."""
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Values of an option the format cannot honour, refused before anything is written: the error
+    (:func:`refuse`) names the option, its value and the format, says ``why`` and what to do (``fix``).
+
+    ``values``: the refused values; None: any value but the option's default. Other values are honoured.
+    In ``why`` and ``fix``, ``{formats}`` becomes the formats that honour the option in every value
+    (``coco, yolo_v5, yolo_v7, yolo_v8``), and ``{formats_or}`` the same ending in "or"
+    (``yolo_v5, yolo_v7 or yolo_v8``).
+    """
+
+    why: str
+    fix: str
+    values: tuple[object, ...] | None = None
+
+    def refuses(self, option: str, value: object) -> bool:
+        if self.values is None:
+            return value != OPTION_DEFAULTS[option]
+        return any(value is refused or (type(value) is type(refused) and value == refused) for refused in self.values)
+
+
+@dataclass(frozen=True)
+class Unused:
+    """An option the format accepts and does not use. When the option is given (not its default), the
+    report says ``note`` (``{fmt}``: the format as the caller named it); None: nothing is said (an option
+    that means nothing for the format, such as the Kili format's ``layout``)."""
+
+    note: str | None = None
+
+
+OptionRule = Honoured | Refused | Unused
+
+HONOURED = Honoured()
+#: The note of the COCO-only ``annotation_modifier`` in the formats that never call it.
+MODIFIER_NOT_CALLED = Unused("annotation_modifier is a COCO option: {fmt} does not call it")
+#: ``split`` in a format without a train/val/test layout.
+NO_SPLIT = Refused(
+    "the format has no train/val/test layout", "Use a format that writes splits ({formats}), or leave split out"
+)
+#: ``dataset_root`` outside YOLO split exports.
+NO_DATASET_ROOT = Refused(
+    "only YOLO split exports write a data.yaml, whose path it sets",
+    "Use it with {formats_or} and split=..., or leave dataset_root out",
+)
+
+
 @dataclass(frozen=True)
 class FormatSpec:
     """One export format: what it accepts and how it writes."""
@@ -77,12 +147,27 @@ class FormatSpec:
     job_filter: Callable[[Job], bool] | None
     #: In words, for errors: "an OBJECT_DETECTION job with rectangle, polygon or semantic tools".
     needs: str
-    check_options: Callable[[ExportOptions], None] | None = None
+    #: How the format takes each of :data:`FORMAT_OPTIONS`: every one of them, and no other, is declared.
+    options: Mapping[str, OptionRule] = field(hash=False)
     #: Whether one output holds one label (COCO, YOLO, VOC, GeoJSON): with several labels per asset,
     #: each gets its own output, suffixed ``_label1``, ``_label2``…
     one_label_per_output: bool = True
-    #: Whether the format writes train/val/test split exports (``export_labels(split=…)``).
-    splits: bool = False
+
+    def __post_init__(self) -> None:
+        declared = set(self.options)
+        if declared != set(FORMAT_OPTIONS) or not all(
+            isinstance(rule, Honoured | Refused | Unused) for rule in self.options.values()
+        ):
+            missing = ", ".join(option for option in FORMAT_OPTIONS if option not in declared) or "none"
+            unknown = ", ".join(sorted(declared - set(FORMAT_OPTIONS))) or "none"
+            raise IncompatibleFormatError(
+                f"Format {self.name!r} must declare how it takes each of {', '.join(FORMAT_OPTIONS)}, with "
+                f"Honoured(), Refused(why, fix, values) or Unused(note) (missing: {missing}; unknown: {unknown})."
+            )
+
+    def honours(self, option: str) -> bool:
+        """Whether the format takes ``option`` in every value."""
+        return isinstance(self.options[option], Honoured)
 
     def compatible_jobs(self, jobs: list[Job]) -> list[Job]:
         return [job for job in jobs if self.job_filter is None or self.job_filter(job)]

@@ -29,9 +29,18 @@ import orjson
 from labelport.enums import SPECIAL_RESPONSE_KEYS, InputType, MLTask, Tool
 from labelport.export import geometry
 from labelport.export.formats import register
-from labelport.export.formats.base import FormatSpec, Writer, object_job, refuse
+from labelport.export.formats.base import (
+    HONOURED,
+    MODIFIER_NOT_CALLED,
+    NO_DATASET_ROOT,
+    NO_SPLIT,
+    FormatSpec,
+    Refused,
+    Writer,
+    object_job,
+)
 from labelport.export.media import add_media
-from labelport.export.model import ExportAsset, ExportOptions
+from labelport.export.model import ExportAsset
 from labelport.export.names import NameAllocator, safe_path
 from labelport.geo import georeferenced
 from labelport.ontology import Job
@@ -179,8 +188,6 @@ class GeoJsonWriter(Writer):
         self.jobs = [job for job in self.ctx.ontology.root_jobs if exported(job)]
         self.exported_jobs = {job.name for job in self.jobs}
         self.asset = ""
-        if self.ctx.options.annotation_modifier is not None:
-            self.ctx.report.note("annotation_modifier is a COCO option: GeoJSON does not call it")
 
     def write_asset(self, asset: ExportAsset) -> None:
         self.asset = asset.external_id
@@ -395,23 +402,21 @@ class GeoJsonWriter(Writer):
 # -- registration ----------------------------------------------------------------------------------
 
 
-def check_options(options: ExportOptions) -> None:
-    if options.normalized_coordinates is not None:
-        raise refuse(
-            "normalized_coordinates",
-            options.normalized_coordinates,
-            options.fmt,
-            "GeoJSON coordinates are longitudes and latitudes, written as stored (never normalized, never pixels)",
-            "Leave normalized_coordinates=None (the default)",
-        )
-    if options.single_file:
-        raise refuse(
-            "single_file",
-            True,
-            options.fmt,
-            "GeoJSON writes one FeatureCollection per asset",
-            "Use single_file=False (the default)",
-        )
+#: How GeoJSON takes each option (checked by the pipeline before anything is written).
+OPTIONS = {
+    "layout": HONOURED,
+    "single_file": Refused(
+        "GeoJSON writes one FeatureCollection per asset", "Use single_file=False (the default)", (True,)
+    ),
+    "with_assets": HONOURED,
+    "normalized_coordinates": Refused(
+        "GeoJSON coordinates are longitudes and latitudes, written as stored (never normalized, never pixels)",
+        "Leave normalized_coordinates=None (the default)",
+    ),
+    "annotation_modifier": MODIFIER_NOT_CALLED,
+    "split": NO_SPLIT,
+    "dataset_root": NO_DATASET_ROOT,
+}
 
 
 geometry_job = object_job(GEOMETRY_TOOLS, all_tools=False)
@@ -430,7 +435,7 @@ SPEC = register(
         media_folder="images",
         job_filter=geometry_job,
         needs="an OBJECT_DETECTION job with rectangle, polygon, semantic, marker or polyline tools",
-        check_options=check_options,
+        options=OPTIONS,
         one_label_per_output=True,
     )
 )

@@ -20,7 +20,15 @@ from labelport.enums import InputType, MLTask
 from labelport.export import geometry
 from labelport.export.archive import compressed
 from labelport.export.formats import register
-from labelport.export.formats.base import FormatSpec, StagedWriter
+from labelport.export.formats.base import (
+    HONOURED,
+    MODIFIER_NOT_CALLED,
+    NO_DATASET_ROOT,
+    NO_SPLIT,
+    FormatSpec,
+    StagedWriter,
+    Unused,
+)
 from labelport.export.media import add_media
 from labelport.export.model import ExportAsset, ExportLabel
 from labelport.export.names import NameAllocator, safe_path
@@ -261,6 +269,17 @@ def _pdf_pixels(annotation: dict[str, Any], pages: dict[int, dict[str, Any]]) ->
                 poly["vertices"] = [[_scaled(v, size) for v in group] for group in poly.get("normalizedVertices", [])]
 
 
+#: How the Kili format takes each option (checked by the pipeline before anything is written).
+OPTIONS = {
+    "layout": Unused(),  # one record per asset whatever the jobs: the layout means nothing here
+    "single_file": HONOURED,
+    "with_assets": HONOURED,
+    "normalized_coordinates": HONOURED,
+    "annotation_modifier": MODIFIER_NOT_CALLED,
+    "split": NO_SPLIT,
+    "dataset_root": NO_DATASET_ROOT,
+}
+
 SPEC = register(
     FormatSpec(
         name="kili",
@@ -269,6 +288,7 @@ SPEC = register(
         media_folder="assets",
         job_filter=None,
         needs="any job",
+        options=OPTIONS,
         one_label_per_output=False,
     ),
     "raw",

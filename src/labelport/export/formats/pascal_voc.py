@@ -16,9 +16,7 @@ from typing import Any
 
 from labelport.enums import InputType, Tool
 from labelport.export import geometry
-from labelport.export.formats import register
-from labelport.export.formats.base import FormatSpec, StagedWriter, object_job, refuse
-from labelport.export.formats.yolo import (
+from labelport.export.detection import (
     SHAPE_TOOLS,
     Shape,
     annotations_of,
@@ -34,8 +32,19 @@ from labelport.export.formats.yolo import (
     plural,
     read_shape,
 )
+from labelport.export.formats import register
+from labelport.export.formats.base import (
+    HONOURED,
+    MODIFIER_NOT_CALLED,
+    NO_DATASET_ROOT,
+    NO_SPLIT,
+    FormatSpec,
+    Refused,
+    StagedWriter,
+    object_job,
+)
 from labelport.export.media import add_media
-from labelport.export.model import ExportAsset, ExportOptions
+from labelport.export.model import ExportAsset
 from labelport.export.names import NameAllocator
 from labelport.export.report import Tally
 from labelport.ontology import Job
@@ -291,23 +300,20 @@ def _objects_text(objects: list[_Object]) -> str:
     return "".join(parts)
 
 
-def _check_options(options: ExportOptions) -> None:
-    if options.single_file:
-        raise refuse(
-            "single_file",
-            True,
-            options.fmt,
-            "Pascal VOC writes one XML file per image or video frame",
-            "Use single_file=False (the default)",
-        )
-    if options.normalized_coordinates is True:
-        raise refuse(
-            "normalized_coordinates",
-            True,
-            options.fmt,
-            "Pascal VOC boxes are in whole pixels",
-            "Use normalized_coordinates=None (the default) or False",
-        )
+#: How Pascal VOC takes each option (checked by the pipeline before anything is written).
+OPTIONS = {
+    "layout": HONOURED,
+    "single_file": Refused(
+        "Pascal VOC writes one XML file per image or video frame", "Use single_file=False (the default)", (True,)
+    ),
+    "with_assets": HONOURED,
+    "normalized_coordinates": Refused(
+        "Pascal VOC boxes are in whole pixels", "Use normalized_coordinates=None (the default) or False", (True,)
+    ),
+    "annotation_modifier": MODIFIER_NOT_CALLED,
+    "split": NO_SPLIT,
+    "dataset_root": NO_DATASET_ROOT,
+}
 
 
 SPEC = register(
@@ -318,7 +324,7 @@ SPEC = register(
         media_folder="images",
         job_filter=object_job(SHAPE_TOOLS, all_tools=False),
         needs="an OBJECT_DETECTION job with a rectangle, polygon or semantic tool",
-        check_options=_check_options,
+        options=OPTIONS,
         one_label_per_output=True,
     )
 )

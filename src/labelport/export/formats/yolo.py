@@ -22,7 +22,7 @@ import io
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -32,18 +32,41 @@ import yaml
 from labelport.enums import InputType, Tool
 from labelport.export import geometry
 from labelport.export.archive import compressed
+from labelport.export.detection import (
+    SHAPE_TOOLS,
+    Shape,
+    annotations_of,
+    asset_stem,
+    frame_at,
+    frame_count,
+    frame_endings,
+    frame_responses,
+    frame_stem,
+    job_folder,
+    missing_frames,
+    note_unexported,
+    plural,
+    read_shape,
+)
 from labelport.export.formats import register
-from labelport.export.formats.base import FormatSpec, StagedWriter, object_job, refuse, split_of
-from labelport.export.geometry import Point
+from labelport.export.formats.base import (
+    HONOURED,
+    MODIFIER_NOT_CALLED,
+    NO_DATASET_ROOT,
+    FormatSpec,
+    OptionRule,
+    Refused,
+    StagedWriter,
+    object_job,
+    split_of,
+)
 from labelport.export.media import add_media_copies
-from labelport.export.model import ExportAsset, ExportContext, ExportOptions, Frame
-from labelport.export.names import NameAllocator, safe_path, strip_image_suffix
+from labelport.export.model import ExportAsset, ExportContext
+from labelport.export.names import NameAllocator
 from labelport.export.report import Tally
 from labelport.export.zipwriter import COPY_CHUNK, Deflated
 from labelport.ontology import Job
 
-#: The tools whose annotations have a ``boundingPoly`` that YOLO and Pascal VOC can write.
-SHAPE_TOOLS = frozenset({Tool.RECTANGLE, Tool.POLYGON, Tool.SEMANTIC})
 _REGION_TOOLS = frozenset({Tool.POLYGON, Tool.SEMANTIC})
 _VERSIONS = ("yolo_v4", "yolo_v5", "yolo_v7", "yolo_v8")
 _PRECISION = 6
@@ -51,119 +74,6 @@ _PRECISION = 6
 _TOLERANCE = 0.5 * 10.0**-_PRECISION
 _CSV_HEADER = ("external id", "url", "image file", "label file")
 _SPLIT_VERSIONS = ("yolo_v5", "yolo_v7", "yolo_v8")
-
-
-# -- helpers shared with the Pascal VOC writer --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Shape:
-    """The geometry and categories of one rectangle/polygon/semantic annotation, rotation undone."""
-
-    tool: str
-    outer: list[Point]
-    holes: int
-    categories: list[str]
-
-
-def read_shape(annotation: dict[str, Any], rotation: int, fmt: str) -> Shape | str:
-    """The shape of an annotation, or the reason it has none (a tool that ``fmt``, named in the reason,
-    cannot write; a malformed ring; no category)."""
-    tool = annotation.get("type")
-    if tool not in SHAPE_TOOLS:
-        return f"{tool!r} annotations cannot be written in {fmt} (rectangle, polygon and semantic only)"
-    polys = annotation.get("boundingPoly")
-    if not isinstance(polys, list) or not polys or not isinstance(polys[0], dict):
-        return "the annotation has no boundingPoly"
-    vertices = polys[0].get("normalizedVertices")
-    if not isinstance(vertices, list) or not vertices:
-        return "the annotation has no normalizedVertices"
-    try:
-        outer = geometry.ring(vertices, rotation)
-    except (KeyError, TypeError, ValueError):
-        return "the annotation has malformed vertices (each needs numeric x and y)"
-    categories = [c["name"] for c in annotation.get("categories") or [] if isinstance(c, dict) and "name" in c]
-    if not categories:
-        return "the annotation has no category"
-    return Shape(str(tool), outer, len(polys) - 1, categories)
-
-
-def annotations_of(response: dict[str, Any], job_name: str) -> list[dict[str, Any]]:
-    value = response.get(job_name)
-    annotations = value.get("annotations") if isinstance(value, dict) else None
-    return [a for a in annotations if isinstance(a, dict)] if isinstance(annotations, list) else []
-
-
-def frame_responses(response: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
-    """The frames of a VIDEO label (``{"0": {...}, "1": {...}}``) as ``(index, response)``, by index."""
-    return sorted((int(key), value) for key, value in response.items() if key.isdigit() and isinstance(value, dict))
-
-
-def frame_count(asset: ExportAsset, frames: Sequence[tuple[int, Any]]) -> int:
-    """The number of frames of a video: its frame list, else what its label covers."""
-    return len(asset.frames) if asset.frames else max((index for index, _ in frames), default=-1) + 1
-
-
-def frame_stem(name: str, index: int, count: int) -> str:
-    """``clip`` frame 0 of 12 → ``clip_01``: 1-based, zero-padded to the digits of the frame count."""
-    return f"{name}_{index + 1:0{len(str(count))}d}"
-
-
-def frame_at(asset: ExportAsset, index: int) -> Frame | None:
-    return asset.frames[index] if 0 <= index < len(asset.frames) and asset.frames[index].index == index else None
-
-
-def frame_endings(
-    asset: ExportAsset, indexes: Iterable[int], count: int, label: str, default_suffix: str | None = None
-) -> list[str]:
-    """What follows a video's name in the names of its frames' files, for ``NameAllocator``: ``_01.txt`` and
-    ``_01.jpg`` for frame 0 of 12 (the frame's image suffix; ``default_suffix`` when it has no media, else no
-    image file)."""
-    endings = []
-    for index in indexes:
-        number = frame_stem("", index, count)
-        endings.append(number + label)
-        media = frame_at(asset, index)
-        suffix = media.suffix if media is not None else default_suffix
-        if suffix is not None:
-            endings.append(number + suffix)
-    return endings
-
-
-def plural(number: int, noun: str) -> str:
-    """``1 polygon``, ``2 polygons``."""
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
-def note_unexported(ctx: ExportContext, takes: str) -> None:
-    """Say which root jobs the format leaves out, and that ``annotation_modifier`` is not called."""
-    exported = {job.name for job in ctx.jobs}
-    left = [job for job in ctx.ontology.root_jobs if job.name not in exported]
-    if left:
-        described = ", ".join(
-            f"{job.name} ({job.ml_task}{', ' + '/'.join(job.tools) if job.tools else ''})" for job in left
-        )
-        ctx.report.note(f"jobs not exported ({takes}): {described}")
-    if ctx.options.annotation_modifier is not None:
-        ctx.report.note(f"annotation_modifier is a COCO option: {ctx.options.fmt} does not call it")
-
-
-def missing_frames(number: int) -> str:
-    """The reason frames of a video have no media in the archive."""
-    return (
-        f"media not included: {plural(number, 'frame')} without a stored image or URL "
-        "(labelport does not cut video files into frames; import videos as frame lists)"
-    )
-
-
-def job_folder(job: Job) -> str:
-    """The folder of a job in the split layout."""
-    return safe_path(job.name).replace("/", "_")
-
-
-def asset_stem(external_id: str) -> str:
-    """``folder/img 3.png`` → ``folder/img_3``: the name of an asset's label file, without extension."""
-    return strip_image_suffix(safe_path(external_id))
 
 
 class Spool:
@@ -593,33 +503,31 @@ def join_path(root: str, relative: str) -> str:
     return f"{trimmed}{relative}" if trimmed.endswith(("/", "\\")) else f"{trimmed}/{relative}"
 
 
-def _check_options(options: ExportOptions) -> None:
-    if options.split is not None and options.fmt not in _SPLIT_VERSIONS:
-        raise refuse(
-            "split",
-            options.split.as_dict(),
-            options.fmt,
+def _options(version: str) -> dict[str, OptionRule]:
+    """How a YOLO version takes each option (checked by the pipeline before anything is written)."""
+    split = version in _SPLIT_VERSIONS
+    return {
+        "layout": HONOURED,
+        "single_file": Refused(
+            "YOLO writes one label file per image or video frame", "Use single_file=False (the default)", (True,)
+        ),
+        "with_assets": HONOURED,
+        "normalized_coordinates": Refused(
+            "YOLO coordinates are always normalized to [0, 1]",
+            "Use normalized_coordinates=None (the default) or True",
+            (False,),
+        ),
+        "annotation_modifier": MODIFIER_NOT_CALLED,
+        "split": HONOURED
+        if split
+        else Refused(
             "Darknet (YOLOv4) lists the images of each split in train.txt and valid.txt files, which this export "
             "does not write",
             "Use yolo_v5, yolo_v7 or yolo_v8: they write the same label files, in images/<split> and labels/<split> "
             "folders with a data.yaml",
-        )
-    if options.single_file:
-        raise refuse(
-            "single_file",
-            True,
-            options.fmt,
-            "YOLO writes one label file per image or video frame",
-            "Use single_file=False (the default)",
-        )
-    if options.normalized_coordinates is False:
-        raise refuse(
-            "normalized_coordinates",
-            False,
-            options.fmt,
-            "YOLO coordinates are always normalized to [0, 1]",
-            "Use normalized_coordinates=None (the default) or True",
-        )
+        ),
+        "dataset_root": HONOURED if split else NO_DATASET_ROOT,
+    }
 
 
 for _version in _VERSIONS:
@@ -631,8 +539,7 @@ for _version in _VERSIONS:
             media_folder="images",
             job_filter=object_job(SHAPE_TOOLS, all_tools=True),
             needs="an OBJECT_DETECTION job whose tools are all among rectangle, polygon and semantic",
-            check_options=_check_options,
+            options=_options(_version),
             one_label_per_output=True,
-            splits=_version in _SPLIT_VERSIONS,
         )
     )
