@@ -19,6 +19,7 @@ category, field) and say what to do.
     │   ├── RequiredJobMissingError  a required job the label does not answer (also a KeyError)
     │   ├── AttributeNotCompatibleWithJobError  (also an AttributeError)
     │   └── FrameIndexError       (also an IndexError)
+    ├── PermissionDenied          an action the acting user's role does not allow
     ├── IncompatibleFormatError   an export format that cannot hold the project or an option
     ├── ExportError               an export that could not be written
     ├── MediaError                a media file that cannot be read or stored
@@ -84,6 +85,11 @@ class AttributeNotCompatibleWithJobError(ParsedLabelError, AttributeError):
 
 class FrameIndexError(ParsedLabelError, IndexError):
     """A video frame index outside the label's frames."""
+
+
+class PermissionDenied(LabelportError, PermissionError):
+    """An action the acting user's organization or project role does not allow; the message says
+    which role it needs."""
 
 
 class IncompatibleFormatError(LabelportError, ValueError):

@@ -377,8 +377,7 @@ def _aliases() -> str:
     "split_text",
     metavar="train=F,val=F[,test=F]",
     default=None,
-    help=f"{_taking('split')}: a train/val/test split by asset, e.g. train=0.8,val=0.1,test=0.1 (see "
-    "docs/export.md).",
+    help=f"{_taking('split')}: a train/val/test split by asset, e.g. train=0.8,val=0.1,test=0.1 (see docs/export.md).",
 )
 @click.option(
     "--split-seed",

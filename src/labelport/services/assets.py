@@ -22,11 +22,12 @@ from labelport.enums import AssetStatus, InputType, parse_enum
 from labelport.errors import ValidationError
 from labelport.ids import new_ids
 from labelport.models import AssetRef, ProjectInfo, in_consensus
-from labelport.services import marks
+from labelport.services import marks, permissions
 from labelport.services.context import ActingContext
 from labelport.services.labels import restatus_for_consensus
 from labelport.services.lookups import get_project, project_and_assets
 from labelport.services.media import MediaWriter, keys_of_assets, record_use, remove_unused, used_rows
+from labelport.services.permissions import Action
 from labelport.store import schema
 from labelport.store.bulk import IN_CHUNK, executemany_insert, insert_rows
 from labelport.store.fields import MEDIA_PREFIX
@@ -451,6 +452,7 @@ def append_many_to_dataset(
     """Import assets into a project; return their ids (see :func:`insert_assets`)."""
     with ctx.write(media=True) as tx:
         project = get_project(tx.conn, project_id)
+        permissions.require(ctx, tx.conn, project, Action.MANAGE_ASSETS)
         return insert_assets(
             tx.conn,
             project,
@@ -482,6 +484,7 @@ def update_properties_in_assets(
     content = given.get("contents") is not None or given.get("json_contents") is not None
     with ctx.write(media=content) as tx:
         project, refs = project_and_assets(tx.conn, asset_ids, external_ids, project_id)
+        permissions.require(ctx, tx.conn, project, Action.MANAGE_ASSETS)
         updated = update_assets(tx.conn, project, refs, tx.writer, given)
         pks = [ref.pk for ref in refs]
         if given.get("is_used_for_consensus_array") is not None:
@@ -508,6 +511,7 @@ def merge_metadata(
         return update_properties_in_assets(ctx, asset_ids, external_ids, project_id, {"json_metadatas": json_metadata})
     with ctx.write() as tx:
         project, refs = project_and_assets(tx.conn, asset_ids, external_ids, project_id)
+        permissions.require(ctx, tx.conn, project, Action.MANAGE_ASSETS)
         if len(json_metadata) != len(refs):
             raise ValidationError(
                 f"json_metadata has {len(json_metadata)} items but {len(refs)} assets are named; give one per asset."
@@ -536,6 +540,7 @@ def delete_many_from_dataset(
     asset uses are removed once the deletion has committed."""
     with ctx.write() as tx:
         project, refs = project_and_assets(tx.conn, asset_ids, external_ids, project_id)
+        permissions.require(ctx, tx.conn, project, Action.MANAGE_ASSETS)
         keys = delete_assets(tx.conn, refs)
         tx.after_commit(lambda: remove_unused(ctx.store, keys))
     return project.id, [ref.id for ref in refs]

@@ -22,8 +22,10 @@ from labelport.export.model import ExportOptions
 from labelport.export.report import ExportReport
 from labelport.export.split import parse_split
 from labelport.models import ProjectInfo
+from labelport.services import permissions
 from labelport.services.context import ActingContext
 from labelport.services.lookups import get_project, project_description, resolve_assets
+from labelport.services.permissions import Action
 from labelport.services.queries import asset_where
 from labelport.store import filters, schema
 
@@ -93,6 +95,7 @@ def export_project(
     temporary file and renamed at the end: a failed export leaves nothing behind."""
     with ctx.read() as conn:
         project = get_project(conn, project_id)
+        permissions.require(ctx, conn, project, Action.EXPORT)
         description = project_description(conn, project)
         if options.external_ids is not None and not options.asset_ids:
             resolve_assets(conn, project, None, list(options.external_ids))

@@ -27,11 +27,13 @@ from labelport.importers.plan import Plan, check, make_plan
 from labelport.importers.report import ImportReport
 from labelport.importers.source import open_source
 from labelport.models import AssetRef, ProjectInfo
+from labelport.services import permissions
 from labelport.services.assets import insert_assets, update_assets
 from labelport.services.context import ActingContext
 from labelport.services.labels import append_and_mark
 from labelport.services.lookups import get_project, resolve_assets
 from labelport.services.media import MediaWriter
+from labelport.services.permissions import Action
 from labelport.services.projects import insert_project
 from labelport.services.users import acting_user_pk, find_user_pk, insert_user
 from labelport.services.workflow import send_back_and_mark
@@ -87,6 +89,7 @@ def _target(ctx: ActingContext, project_id: str | None, interface: Any, input_ty
         return None
     with ctx.read() as conn:
         project = get_project(conn, project_id)
+        permissions.require(ctx, conn, project, Action.MANAGE_ASSETS)
     if interface is not None:
         raise ValidationError(
             f"interface is for a new project; project {project_id!r} has its own ontology "
@@ -116,8 +119,12 @@ def _write(ctx: ActingContext, plan: Plan, disable_tqdm: bool | None) -> None:
     report = plan.dataset.report
     with ctx.write(media=True) as tx:
         conn, writer = tx.conn, tx.media
-        acting = acting_user_pk(ctx, tx)
         project = plan.project
+        if project is None:
+            permissions.actor(ctx, conn)  # any user but a deactivated one
+        else:  # again: the role may have changed since the dataset was read
+            permissions.require(ctx, conn, project, Action.MANAGE_ASSETS)
+        acting = acting_user_pk(ctx, tx)
         if project is None:
             project_id = insert_project(conn, acting, plan.title, plan.input_type, plan.ontology.raw, plan.description)
             project = get_project(conn, project_id)

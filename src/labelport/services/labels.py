@@ -39,9 +39,10 @@ from labelport.errors import ValidationError
 from labelport.geo import georeferenced
 from labelport.ids import new_ids
 from labelport.models import AssetRef, ProjectInfo, in_consensus
-from labelport.services import marks, users
+from labelport.services import marks, permissions, users
 from labelport.services.context import ActingContext
 from labelport.services.lookups import project_and_assets
+from labelport.services.permissions import Action
 from labelport.store import schema
 from labelport.store.bulk import (
     IN_CHUNK,
@@ -537,6 +538,9 @@ def redraw_consensus(conn: Connection, project: ProjectInfo) -> None:
 
 # -- entry points -------------------------------------------------------------------------------------
 
+#: What appending labels of each type by oneself is (other types, and labels by others: LABEL_FOR_OTHERS).
+_LABEL_ACTION = {LabelType.DEFAULT: Action.LABEL, LabelType.AUTOSAVE: Action.LABEL, LabelType.REVIEW: Action.REVIEW}
+
 
 def append_labels(
     ctx: ActingContext,
@@ -573,12 +577,17 @@ def append_labels(
             raise ValidationError(f"{name} has {len(array)} items but json_response_array has {size}.")
     with ctx.write() as tx:
         project, refs = project_and_assets(tx.conn, asset_id_array, asset_external_id_array, project_id)
+        authors = users.author_pks(ctx, tx, author_id_array, size)
+        acting = users.acting_user_pk(ctx, tx)
+        by_others = any(author != acting for author in authors)
+        action = Action.LABEL_FOR_OTHERS if by_others else _LABEL_ACTION.get(kind, Action.LABEL_FOR_OTHERS)
+        permissions.require(ctx, tx.conn, project, action)
         appended = append_and_mark(
             tx.conn,
             project,
             refs,
             json_response_array,
-            users.author_pks(ctx, tx, author_id_array, size),
+            authors,
             kind,
             seconds_to_label_array,
             model_name,
@@ -609,6 +618,7 @@ def create_honeypot(
             None if asset_external_id is None else [asset_external_id],
             project_id,
         )
+        permissions.require(ctx, tx.conn, project, Action.REVIEW)
         tx.conn.execute(update(A).where(A.c.pk == refs[0].pk).values(is_honeypot=True, updated_at=now_ts()))
         author = users.acting_user_pk(ctx, tx)
         appended = insert_labels(

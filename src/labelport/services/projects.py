@@ -13,11 +13,12 @@ from labelport.errors import ValidationError
 from labelport.ids import new_id
 from labelport.models import ProjectInfo
 from labelport.ontology import Ontology
-from labelport.services import marks
+from labelport.services import marks, permissions
 from labelport.services.context import ActingContext
 from labelport.services.labels import redraw_consensus, restatus_for_consensus
 from labelport.services.lookups import get_project
 from labelport.services.media import remove_unused
+from labelport.services.permissions import Action
 from labelport.services.users import acting_user_pk
 from labelport.store import schema
 from labelport.timeutil import now_ts
@@ -197,6 +198,7 @@ def create_project(
 ) -> str:
     """Create a project; the acting user becomes its ADMIN. Returns the project's id."""
     with ctx.write() as tx:
+        permissions.actor(ctx, tx.conn)  # any user but a deactivated one
         return insert_project(tx.conn, acting_user_pk(ctx, tx), title, input_type, json_interface, description)
 
 
@@ -208,6 +210,7 @@ def update_properties_in_project(ctx: ActingContext, project_id: str, properties
     if unknown:
         raise ValidationError(f"Unknown project properties {unknown}; valid: {', '.join(sorted(UPDATABLE))}.")
     with ctx.write() as tx:
+        permissions.require(ctx, tx.conn, get_project(tx.conn, project_id), Action.SETTINGS)
         result = _update_project(tx.conn, project_id, properties)
         if properties.get("consensus_tot_coverage") is not None:
             redraw_consensus(tx.conn, get_project(tx.conn, project_id))
@@ -221,6 +224,7 @@ def delete_project(ctx: ActingContext, project_id: str) -> None:
     files no other asset uses are removed."""
     with ctx.write() as tx:
         project = get_project(tx.conn, project_id)
+        permissions.require(ctx, tx.conn, project, Action.DELETE_PROJECT)
         AMD = schema.asset_media
         used = select(AMD.c.key).join(A, A.c.pk == AMD.c.asset_pk).where(A.c.project_pk == project.pk).distinct()
         keys = list(tx.conn.execute(used).scalars())
@@ -232,6 +236,7 @@ def recompute_marks(ctx: ActingContext, project_id: str) -> int:
     """Recompute every quality mark of a project from its labels; return the number of assets."""
     with ctx.write() as tx:
         project = get_project(tx.conn, project_id)
+        permissions.require(ctx, tx.conn, project, Action.SETTINGS)
         asset_pks = list(tx.conn.execute(select(A.c.pk).where(A.c.project_pk == project.pk)).scalars())
         marks.refresh_marks(tx.conn, project, asset_pks)
     return len(asset_pks)

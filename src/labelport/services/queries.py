@@ -14,8 +14,10 @@ from sqlalchemy import ColumnElement
 from labelport.annotations.parsing import ParsedLabel
 from labelport.errors import ValidationError
 from labelport.models import ProjectInfo
+from labelport.services import permissions
 from labelport.services.context import ActingContext
 from labelport.services.lookups import get_project
+from labelport.services.permissions import Action
 from labelport.store import filters, query, schema
 from labelport.store.filters import FilterContext
 from labelport.values import normalize_email
@@ -24,8 +26,17 @@ OutputFormat = Literal["dict", "parsed_label"]
 
 
 def _project(ctx: ActingContext, project_id: str) -> ProjectInfo:
+    """The project, if the acting user may read it."""
     with ctx.read() as conn:
-        return get_project(conn, project_id)
+        project = get_project(conn, project_id)
+        permissions.require(ctx, conn, project, Action.READ)
+        return project
+
+
+def _visible_projects(ctx: ActingContext, filters_: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+    where = filters.project_where(filters_)
+    with ctx.read() as conn:
+        return [*where, *permissions.visible_projects(ctx, conn)]
 
 
 def _stream(
@@ -69,16 +80,22 @@ def projects(
 ) -> Iterator[dict[str, Any]]:
     """Projects matching ``filters_`` (``project_id``, ``search_query``, ``archived``, ``starred``,
     ``updated_at_gte|lte``)."""
-    where = filters.project_where(filters_ or {})
+    where = _visible_projects(ctx, filters_ or {})
     return _stream(ctx, "Project", fields, where, first, skip, disable_tqdm, "projects")
 
 
 def count_projects(ctx: ActingContext, filters_: Mapping[str, Any] | None = None) -> int:
-    return query.count(ctx.store, "Project", filters.project_where(filters_ or {}))
+    return query.count(ctx.store, "Project", _visible_projects(ctx, filters_ or {}))
 
 
-def _user_where(email: str | None) -> list[ColumnElement[bool]]:
-    return [] if email is None else [schema.users.c.email == normalize_email(email)]
+def _user_where(ctx: ActingContext, email: str | None) -> list[ColumnElement[bool]]:
+    """The users asked for, among those the acting user may see: all for an organization ADMIN, else
+    themselves."""
+    where = [] if email is None else [schema.users.c.email == normalize_email(email)]
+    with ctx.read() as conn:
+        if not permissions.actor(ctx, conn).organization_admin:
+            where.append(schema.users.c.email == ctx.user_email)
+    return where
 
 
 def users(
@@ -91,11 +108,11 @@ def users(
     disable_tqdm: bool | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The users of the store (one, with ``email``)."""
-    return _stream(ctx, "User", fields, _user_where(email), first, skip, disable_tqdm, "users")
+    return _stream(ctx, "User", fields, _user_where(ctx, email), first, skip, disable_tqdm, "users")
 
 
 def count_users(ctx: ActingContext, email: str | None = None) -> int:
-    return query.count(ctx.store, "User", _user_where(email))
+    return query.count(ctx.store, "User", _user_where(ctx, email))
 
 
 def _member_where(ctx: ActingContext, project_id: str, filters_: Mapping[str, Any]) -> list[ColumnElement[bool]]:

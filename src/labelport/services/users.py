@@ -9,13 +9,15 @@ from sqlalchemy import Connection, delete, select, update
 from labelport.enums import OrganizationRole, ProjectRole, parse_enum
 from labelport.errors import NotFound, ValidationError
 from labelport.ids import new_id
+from labelport.services import permissions
 from labelport.services.context import ActingContext, Transaction
 from labelport.services.lookups import get_project
+from labelport.services.permissions import Action
 from labelport.store import schema
 from labelport.timeutil import now_ts
 from labelport.values import check_text, normalize_email, shown
 
-U, M = schema.users, schema.project_members
+U, M, P = schema.users, schema.project_members, schema.projects
 
 
 # -- steps (inside a caller's transaction) ------------------------------------------------------------
@@ -128,8 +130,9 @@ def create_user(
     lastname: str = "",
     organization_role: str = OrganizationRole.USER,
 ) -> str:
-    """Create a user; return its id."""
+    """Create a user (organization ADMINs only); return its id."""
     with ctx.write() as tx:
+        permissions.require_organization_admin(ctx, tx.conn, "creating users")
         _pk, user_id = insert_user(tx.conn, email, firstname, lastname, organization_role)
     return user_id
 
@@ -140,10 +143,12 @@ def append_to_roles(ctx: ActingContext, project_id: str, user_email: str, role: 
         conn = tx.conn
         project = get_project(conn, project_id)
         kind = parse_enum(ProjectRole, role, "role")
-        user_pk = ensure_user(conn, user_email)
-        existing = conn.execute(
-            select(M.c.pk).where(M.c.project_pk == project.pk, M.c.user_pk == user_pk)
-        ).scalar_one_or_none()
+        known = find_user_pk(conn, user_email)
+        existing, current = conn.execute(
+            select(M.c.pk, M.c.role).where(M.c.project_pk == project.pk, M.c.user_pk == known)
+        ).one_or_none() or (None, None)
+        permissions.require(ctx, conn, project, _member_action(kind, current))
+        user_pk = known if known is not None else ensure_user(conn, user_email)
         if existing is None:
             conn.execute(
                 M.insert().values(id=new_id(), project_pk=project.pk, user_pk=user_pk, role=kind, created_at=now_ts())
@@ -156,11 +161,29 @@ def update_properties_in_role(ctx: ActingContext, role_id: str, role: str) -> st
     """Change a member's role; return the role as stored."""
     kind = parse_enum(ProjectRole, role, "role")
     with ctx.write() as tx:
-        tx.conn.execute(update(M).where(M.c.pk == _role_pk(tx.conn, role_id)).values(role=kind))
+        pk = _may_change_role(ctx, tx.conn, role_id, kind)
+        tx.conn.execute(update(M).where(M.c.pk == pk).values(role=kind))
     return kind
 
 
 def delete_from_roles(ctx: ActingContext, role_id: str) -> None:
     """Remove a member from its project."""
     with ctx.write() as tx:
-        tx.conn.execute(delete(M).where(M.c.pk == _role_pk(tx.conn, role_id)))
+        tx.conn.execute(delete(M).where(M.c.pk == _may_change_role(ctx, tx.conn, role_id, None)))
+
+
+def _may_change_role(ctx: ActingContext, conn: Connection, role_id: str, new_role: str | None) -> int:
+    """The pk of the membership ``role_id``, if the acting user may change it to ``new_role`` (None:
+    remove it); an ADMIN membership, or one made ADMIN, needs a project ADMIN."""
+    pk = _role_pk(conn, role_id)
+    project_id, current = conn.execute(
+        select(P.c.id, M.c.role).join(P, P.c.pk == M.c.project_pk).where(M.c.pk == pk)
+    ).one()
+    permissions.require(ctx, conn, get_project(conn, project_id), _member_action(new_role, current))
+    return pk
+
+
+def _member_action(new_role: str | None, current: str | None) -> Action:
+    """Making a member ADMIN, or changing or removing an ADMIN, is for ADMINs; other changes are
+    managing members."""
+    return Action.MANAGE_ADMINS if ProjectRole.ADMIN in (new_role, current) else Action.MANAGE_MEMBERS

@@ -9,9 +9,10 @@ from sqlalchemy import Connection, false, select, update
 
 from labelport.enums import AssetStatus
 from labelport.models import AssetRef, ProjectInfo
-from labelport.services import marks
+from labelport.services import marks, permissions
 from labelport.services.context import ActingContext
 from labelport.services.lookups import project_and_assets
+from labelport.services.permissions import Action
 from labelport.store import schema
 from labelport.store.bulk import IN_CHUNK
 from labelport.timeutil import now_ts
@@ -77,6 +78,7 @@ def _workflow(
 ) -> dict[str, Any] | None:
     with ctx.write() as tx:
         project, refs = project_and_assets(tx.conn, asset_ids, external_ids, project_id)
+        permissions.require(ctx, tx.conn, project, Action.REVIEW)
         moved = action(tx.conn, project, refs)
     return {"id": project.id, "asset_ids": moved} if moved else None
 
