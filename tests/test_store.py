@@ -4,12 +4,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 import labelport
 from labelport.errors import SchemaVersionError, ValidationError
-from labelport.store import migrations
-from labelport.store.engine import Store, resolve_database_url
+from labelport.store import migrations, schema
+from labelport.store.engine import SQLITE_WAL_LIMIT_BYTES, Store, resolve_database_url
+from tests import factories
 
 
 def test_database_url_resolution(monkeypatch, tmp_path):
@@ -109,4 +110,31 @@ def test_media_dir_defaults_next_to_the_database(tmp_path, monkeypatch):
     monkeypatch.delenv("LABELPORT_MEDIA_DIR", raising=False)
     store = Store(f"sqlite:///{tmp_path / 'db' / 's.db'}")
     assert store.media_dir == Path(tmp_path / "db" / "media")
+    store.close()
+
+
+def test_a_snapshot_sees_the_store_as_it_was_when_it_began(client):
+    store = client.store
+    projects = select(func.count()).select_from(schema.projects)
+    client.create_project("Before", "IMAGE", factories.image_interface())
+    with store.snapshot() as snapshot:
+        client.create_project("During", "IMAGE", factories.image_interface())
+        assert snapshot.execute(projects).scalar_one() == 1
+        if store.dialect == "postgresql":
+            with store.snapshot(adopt=store.export_snapshot(snapshot)) as adopted:
+                assert adopted.execute(projects).scalar_one() == 1
+            with store.snapshot() as later:
+                assert later.execute(projects).scalar_one() == 2
+        else:
+            with pytest.raises(ValueError, match="cannot adopt the snapshot 'x' on a sqlite store"), store.snapshot("x"):
+                pass
+        assert snapshot.execute(projects).scalar_one() == 1
+    with store.read() as conn:
+        assert conn.execute(projects).scalar_one() == 2
+
+
+def test_sqlite_limits_the_write_ahead_log_left_after_a_checkpoint(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'a.db'}")
+    with store.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_size_limit").scalar() == SQLITE_WAL_LIMIT_BYTES
     store.close()
