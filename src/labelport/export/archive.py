@@ -117,12 +117,19 @@ def check_target(filename: str | os.PathLike[str]) -> Path:
         target = Path(raw).expanduser()
     except RuntimeError as error:  # ~name of an unknown user
         raise ExportError(f"Cannot write the export to {raw!r}: {error}; give the folder in full.") from None
-    if raw.endswith(("/", os.sep)) or target.is_dir():
+    if raw.endswith(("/", os.sep)) or _is_dir(target):
         raise ExportError(
             f"Cannot write the export to {raw!r}: it names a folder; give the path of the zip archive to write "
             f"in it, e.g. {str(target / 'export.zip')!r}."
         )
     return target
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # not allowed to look: creating the file will say
+        return False
 
 
 def _create(folder: Path, name: str) -> tuple[int, Path]:
@@ -143,8 +150,12 @@ def atomic_archive(filename: str | os.PathLike[str]) -> Iterator[Archive]:
     """An archive written to a temporary file next to ``filename``, renamed to it on success only. The
     folders it creates for it are removed again on failure: a failed export leaves nothing behind."""
     target = check_target(filename)
-    created = [folder for folder in (target.parent, *target.parent.parents) if not folder.exists()]
+    created: list[Path] = []  # deepest first
     try:
+        for folder in (target.parent, *target.parent.parents):
+            if folder.exists():
+                break
+            created.append(folder)
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = _create(target.parent, target.name)
     except OSError as error:
