@@ -4,13 +4,14 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 import labelport
 from labelport import settings
 from labelport.errors import SchemaVersionError, ValidationError
-from labelport.store import migrations
-from labelport.store.engine import Store, normalize_database_url
+from labelport.store import migrations, schema
+from labelport.store.engine import SQLITE_WAL_LIMIT_BYTES, Store, normalize_database_url
+from tests import factories
 
 
 def test_database_url_resolution(monkeypatch, tmp_path):
@@ -144,3 +145,30 @@ def test_version_1_stores_get_the_table_of_media_in_use(tmp_path, images):
     with sqlite3.connect(tmp_path / "s.db") as raw:
         assert sorted(raw.execute("SELECT asset_pk, key FROM asset_media")) == before
         assert raw.execute("SELECT value FROM labelport_meta").fetchone() == (str(migrations.LATEST_VERSION),)
+
+
+def test_a_snapshot_sees_the_store_as_it_was_when_it_began(client):
+    store = client.store
+    projects = select(func.count()).select_from(schema.projects)
+    client.create_project("Before", "IMAGE", factories.image_interface())
+    with store.snapshot() as snapshot:
+        client.create_project("During", "IMAGE", factories.image_interface())
+        assert snapshot.execute(projects).scalar_one() == 1
+        if store.dialect == "postgresql":
+            with store.snapshot(adopt=store.export_snapshot(snapshot)) as adopted:
+                assert adopted.execute(projects).scalar_one() == 1
+            with store.snapshot() as later:
+                assert later.execute(projects).scalar_one() == 2
+        else:
+            with pytest.raises(ValueError, match="cannot adopt the snapshot 'x' on a sqlite store"), store.snapshot("x"):
+                pass
+        assert snapshot.execute(projects).scalar_one() == 1
+    with store.read() as conn:
+        assert conn.execute(projects).scalar_one() == 2
+
+
+def test_sqlite_limits_the_write_ahead_log_left_after_a_checkpoint(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'a.db'}")
+    with store.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_size_limit").scalar() == SQLITE_WAL_LIMIT_BYTES
+    store.close()

@@ -11,7 +11,6 @@ import pytest
 from labelport import Client
 from labelport.errors import ExportError, ValidationError
 from labelport.export import parallel
-from labelport.store.engine import SQLITE_CACHE_KIB
 from tests.export.projects import IMAGE_LABELS, build_image_project, build_video_project
 from tests.golden import read_archive
 
@@ -143,17 +142,3 @@ def test_the_automatic_count_uses_every_core_from_the_threshold(client, project)
     expected = min(parallel.os.cpu_count() or 1, parallel.MAX_AUTO_WORKERS) if parallel._FORK else 1
     assert parallel.worker_count(None, parallel.PARALLEL_MIN_ASSETS, store, writer) == expected
     assert parallel.worker_count(3, 10, store, writer) == 3
-
-
-def test_a_worker_reads_with_a_small_sqlite_cache(client):
-    if client.store.dialect != "sqlite":
-        pytest.skip("SQLite's page cache")
-    from labelport.store.engine import Store
-
-    worker_store = Store(client.store.url, client.store.media_dir)
-    parallel._reading_cache(worker_store)
-    with worker_store.read() as conn:
-        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -parallel.WORKER_CACHE_KIB
-    with client.store.read() as conn:  # the exporting process keeps the store's setting
-        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_CACHE_KIB
-    worker_store.engine.dispose()

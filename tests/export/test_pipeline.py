@@ -110,6 +110,88 @@ def test_unwritable_output_leaves_nothing(client, image, tmp_path):
         readonly.chmod(stat.S_IRWXU)
 
 
+def _tree(folder):
+    """Every path under ``folder`` but the SQLite store's files."""
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if not path.name.startswith("store.db"))
+
+
+@pytest.mark.parametrize("trailing", ["", "/"])
+def test_a_folder_as_the_export_path_is_refused_before_anything_is_written(client, image, tmp_path, trailing):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "kept.txt").write_text("x")
+    before = _tree(tmp_path)
+    for path in (str(folder) + trailing, str(tmp_path / "new") + "/"):
+        with pytest.raises(ExportError) as error:
+            client.export_labels(image.project_id, path, "kili")
+        assert str(error.value) == (
+            f"Cannot write the export to {path!r}: it names a folder; give the path of the zip archive to write "
+            f"in it, e.g. {os.path.join(path.rstrip('/'), 'export.zip')!r}."
+        )
+    assert _tree(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("", "The export path is empty; give the path of the zip archive to write, e.g. 'export.zip'."),
+        (
+            "out\0.zip",
+            "Cannot write the export to 'out\\x00.zip': the path contains a NUL character, which no file system "
+            "accepts; remove it.",
+        ),
+        (
+            "sub\0dir/out.zip",
+            "Cannot write the export to 'sub\\x00dir/out.zip': the path contains a NUL character, which no file "
+            "system accepts; remove it.",
+        ),
+    ],
+    ids=["empty", "nul", "nul in a folder"],
+)
+def test_an_empty_path_or_a_nul_character_is_refused_before_anything_is_written(
+    client, image, tmp_path, monkeypatch, path, message
+):
+    monkeypatch.chdir(tmp_path)
+    before = _tree(tmp_path)
+    with pytest.raises(ExportError) as error:
+        client.export_labels(image.project_id, path, "kili")
+    assert str(error.value) == message
+    assert _tree(tmp_path) == before
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_the_archive_gets_the_permissions_of_any_new_file(client, image, tmp_path, umask, mode):
+    target = tmp_path / "out.zip"
+    target.write_bytes(b"previous export")
+    target.chmod(0o600)
+    previous = os.umask(umask)
+    try:
+        client.export_labels(image.project_id, target, "kili", with_assets=False)
+        client.export_labels(image.project_id, tmp_path / "new" / "out.zip", "kili", with_assets=False)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(target.stat().st_mode) == mode
+    assert stat.S_IMODE((tmp_path / "new" / "out.zip").stat().st_mode) == mode
+
+
+def test_a_failed_export_removes_the_folders_it_created(client, tmp_path):
+    pdf = projects.build_pdf_project(client, tmp_path / "pdf")
+    client.update_properties_in_assets(
+        external_ids=["invoice.pdf"], project_id=pdf.project_id, page_resolutions_array=[[]]
+    )
+    (tmp_path / "exports").mkdir()
+    before = _tree(tmp_path)
+    with pytest.raises(ExportError, match=r"^Asset 'invoice.pdf': pixel coordinates not added"):
+        client.export_labels(
+            pdf.project_id,
+            tmp_path / "exports" / "new" / "deeper" / "out.zip",
+            "kili",
+            normalized_coordinates=False,
+            strict=True,
+        )
+    assert _tree(tmp_path) == before
+
+
 def test_a_failed_export_leaves_no_partial_archive(client, image, tmp_path):
     client.update_properties_in_assets(
         external_ids=["img_1.png"], project_id=image.project_id, resolution_array=[{"width": 200, "height": 100}]

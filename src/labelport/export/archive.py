@@ -8,8 +8,9 @@ members.
 
 from __future__ import annotations
 
+import errno
 import os
-import tempfile
+import secrets
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -99,14 +100,66 @@ class Archive:
             yield writer
 
 
+def check_target(filename: str | os.PathLike[str]) -> Path:
+    """The archive's path, ``~`` expanded; an :class:`ExportError` naming it and saying what to do when it
+    cannot name a file to write: empty, with a NUL character, ending with a separator, or an existing
+    folder. Checked before anything is read or written (the folders and the file are checked when they
+    are created, by :func:`atomic_archive`)."""
+    raw = os.fspath(filename)
+    if not raw:
+        raise ExportError("The export path is empty; give the path of the zip archive to write, e.g. 'export.zip'.")
+    if "\0" in raw:
+        raise ExportError(
+            f"Cannot write the export to {raw!r}: the path contains a NUL character, which no file system "
+            "accepts; remove it."
+        )
+    try:
+        target = Path(raw).expanduser()
+    except RuntimeError as error:  # ~name of an unknown user
+        raise ExportError(f"Cannot write the export to {raw!r}: {error}; give the folder in full.") from None
+    if raw.endswith(("/", os.sep)) or _is_dir(target):
+        raise ExportError(
+            f"Cannot write the export to {raw!r}: it names a folder; give the path of the zip archive to write "
+            f"in it, e.g. {str(target / 'export.zip')!r}."
+        )
+    return target
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # not allowed to look: creating the file will say
+        return False
+
+
+def _create(folder: Path, name: str) -> tuple[int, Path]:
+    """A new file in ``folder`` named after ``name``, opened for writing, with the permissions any file the
+    user creates gets (``0o666`` less the umask; ``tempfile.mkstemp`` would give ``0o600``)."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        path = folder / f".{name}.{secrets.token_hex(4)}.partial"
+        try:
+            return os.open(path, flags, 0o666), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(folder))
+
+
 @contextmanager
 def atomic_archive(filename: str | os.PathLike[str]) -> Iterator[Archive]:
-    """An archive written to a temporary file next to ``filename``, renamed to it on success only."""
-    target = Path(filename).expanduser()
+    """An archive written to a temporary file next to ``filename``, renamed to it on success only. The
+    folders it creates for it are removed again on failure: a failed export leaves nothing behind."""
+    target = check_target(filename)
+    created: list[Path] = []  # deepest first
     try:
+        for folder in (target.parent, *target.parent.parents):
+            if folder.exists():
+                break
+            created.append(folder)
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+        handle, temporary = _create(target.parent, target.name)
     except OSError as error:
+        _remove_folders(created)
         raise ExportError(
             f"Cannot write the export to {str(target)!r}: {error.strerror or error}; choose a writable path."
         ) from None
@@ -115,7 +168,22 @@ def atomic_archive(filename: str | os.PathLike[str]) -> Iterator[Archive]:
             writer = ZipWriter(out, COMPRESS_LEVEL)
             yield Archive(writer)
             writer.close()
-        os.replace(temporary, target)
+        try:
+            os.replace(temporary, target)
+        except OSError as error:
+            raise ExportError(
+                f"Cannot write the export to {str(target)!r}: {error.strerror or error}; choose a writable path."
+            ) from None
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
+        _remove_folders(created)
         raise
+
+
+def _remove_folders(folders: list[Path]) -> None:
+    """Remove the folders an export created (``folders``: deepest first), as long as they are empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return

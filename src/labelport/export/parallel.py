@@ -2,12 +2,18 @@
 
 A :class:`~labelport.export.formats.base.StagedWriter` splits its work on an asset in two: ``convert``
 (reading the labels and turning them into rows, XML or JSON: most of an export's time, and the same
-whatever came before) and ``emit`` (names, ids, counters, the archive). Here the exporting process lists
-the selected assets a page at a time (their primary keys only) and hands each page to a pool of worker
-processes; each worker reads its page from the store with its own connection, converts every asset and
-sends back the results, which the exporting process emits in page order. The archive is therefore the
+whatever came before) and ``emit`` (names, ids, counters, the archive). Here the exporting process hands the
+selected assets to a pool of worker processes a page at a time; each worker converts every asset of its page
+and sends back the results, which the exporting process emits in page order. The archive is therefore the
 same, byte for byte, as a serial export's (tests/export/test_parallel.py checks every staged format), and
 memory stays bounded: at most ``IN_FLIGHT`` pages per worker wait to be emitted.
+
+Every page shows the moment of the exporting process's snapshot (:meth:`Store.snapshot`), like its count
+and a stratified split's pass. On PostgreSQL the exporting process lists the pages' primary keys in its
+snapshot and exports the snapshot (``pg_export_snapshot()``); each worker reads its page with its own
+connection, in a transaction that adopts that snapshot. A SQLite read transaction cannot be shared with
+another process: there the exporting process reads each page's rows in its snapshot and the workers parse
+and convert them (:class:`~labelport.export.source.Page`), without a connection of their own.
 """
 
 from __future__ import annotations
@@ -21,9 +27,10 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, event, select
+from sqlalchemy import ColumnElement, Connection, select
 from sqlalchemy.engine import make_url
 
 from labelport.errors import ValidationError
@@ -95,9 +102,12 @@ class _Setup:
     ctx: ExportContext
     selection: source.Selection
     one_label_per_output: bool
+    #: The exporting process's PostgreSQL snapshot, which the worker adopts to read its pages; None when
+    #: the pages come read (SQLite).
+    snapshot: str | None
 
 
-_worker: tuple[Store, StagedWriter, _Setup] | None = None
+_worker: tuple[Store | None, StagedWriter, _Setup] | None = None
 
 
 def _start(setup: _Setup) -> None:
@@ -106,23 +116,8 @@ def _start(setup: _Setup) -> None:
     writer = formats.get(setup.ctx.options.fmt).writer(setup.ctx)
     assert isinstance(writer, StagedWriter)
     writer.setup()
-    store = Store(setup.url, setup.media_dir)
-    if store.dialect == "sqlite":
-        _reading_cache(store)
+    store = Store(setup.url, setup.media_dir) if setup.snapshot is not None else None
     _worker = (store, writer, setup)
-
-
-#: SQLite page cache of a worker's connection. The store's default (64 MB) serves bulk writes; a worker only
-#: reads its pages once, and with the default each worker's cache grew to 64 MB over a large export.
-WORKER_CACHE_KIB = 8_192
-
-
-def _reading_cache(store: Store) -> None:
-    @event.listens_for(store.engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:  # after the store's own settings
-        dbapi_connection.execute(f"PRAGMA cache_size=-{WORKER_CACHE_KIB}")
-
-    store.engine.dispose()  # the connection opened to check the schema had the default
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
@@ -145,20 +140,30 @@ def _release_memory() -> None:
         _TRIM(0)
 
 
-def _convert_page(keys: list[int]) -> list[Converted]:
+#: A page handed to a worker: the primary keys of its assets, to read in the exporting process's snapshot
+#: (PostgreSQL), or its rows, read there (SQLite).
+Task = list[int] | source.Page
+
+
+def _convert_page(task: Task) -> list[Converted]:
     assert _worker is not None, "worker not started"
     try:
-        return _converted_page(keys)
+        return _converted_page(task)
     finally:
         _release_memory()
 
 
-def _converted_page(keys: list[int]) -> list[Converted]:
+def _converted_page(task: Task) -> list[Converted]:
     assert _worker is not None
     store, writer, setup = _worker
+    if isinstance(task, source.Page):
+        rows = task
+    else:
+        assert store is not None and setup.snapshot is not None
+        with store.snapshot(adopt=setup.snapshot) as conn:
+            rows = source.page_of(conn, task, setup.selection)
     page: list[Converted] = []
-    where = [A.c.pk.in_(keys)]
-    for asset in source.stream(store, where, setup.selection, setup.ctx.input_type, page_size=len(keys)):
+    for asset in source.parse(rows, setup.selection, Path(setup.media_dir), setup.ctx.input_type):
         converted = None
         if asset.labels:
             converted = []
@@ -174,14 +179,13 @@ def _light(asset: ExportAsset) -> ExportAsset:
     return replace(asset, labels=[replace(label, json_response={}) for label in asset.labels])
 
 
-def _key_pages(store: Store, where: list[ColumnElement[bool]], page_size: int) -> Iterator[list[int]]:
+def _key_pages(conn: Connection, where: list[ColumnElement[bool]], page_size: int) -> Iterator[list[int]]:
     """The primary keys of the selected assets, in export order, a page at a time."""
     last = 0
     while True:
-        with store.read() as conn:
-            keys = list(
-                conn.execute(select(A.c.pk).where(*where, A.c.pk > last).order_by(A.c.pk).limit(page_size)).scalars()
-            )
+        keys = list(
+            conn.execute(select(A.c.pk).where(*where, A.c.pk > last).order_by(A.c.pk).limit(page_size)).scalars()
+        )
         if not keys:
             return
         yield keys
@@ -192,6 +196,7 @@ def _key_pages(store: Store, where: list[ColumnElement[bool]], page_size: int) -
 
 def converted(
     store: Store,
+    conn: Connection,
     where: list[ColumnElement[bool]],
     ctx: ExportContext,
     selection: source.Selection,
@@ -199,28 +204,34 @@ def converted(
     workers: int,
     page_size: int | None = None,
 ) -> Iterator[Converted]:
-    """Every selected asset, in export order, converted by ``workers`` processes."""
+    """Every selected asset, in export order, converted by ``workers`` processes, as ``conn`` (a
+    :meth:`Store.snapshot` of ``store``, open until this ends) sees it."""
+    size = page_size or PAGE_SIZE
+    snapshot = store.export_snapshot(conn) if store.dialect == "postgresql" else None
     setup = _Setup(
         url=store.url,
         media_dir=str(store.media_dir),
         ctx=replace(ctx, archive=_NoArchive(), report=ExportReport(ctx.project_id, ctx.options.fmt), extras={}),  # type: ignore[arg-type]
         selection=selection,
         one_label_per_output=one_label_per_output,
+        snapshot=snapshot,
     )
-    pages = _key_pages(store, where, page_size or PAGE_SIZE)
+    pages: Iterator[Task] = (
+        _key_pages(conn, where, size) if snapshot is not None else source.pages(conn, where, selection, size)
+    )
     context = multiprocessing.get_context("fork" if _FORK else "spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(setup,)) as pool:
         pending: deque[Future[list[Converted]]] = deque()
         try:
-            for keys in pages:
-                pending.append(pool.submit(_convert_page, keys))
+            for task in pages:
+                pending.append(pool.submit(_convert_page, task))
                 if len(pending) >= workers * IN_FLIGHT:
                     break
             while pending:
                 page = pending.popleft().result()
-                keys = next(pages, None)
-                if keys is not None:
-                    pending.append(pool.submit(_convert_page, keys))
+                task = next(pages, None)
+                if task is not None:
+                    pending.append(pool.submit(_convert_page, task))
                 yield from page
         finally:
             for future in pending:

@@ -6,16 +6,16 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from datetime import datetime
-from pathlib import PurePosixPath, PureWindowsPath
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Connection
 from tqdm import tqdm
 
 from labelport.enums import InputType, LabelType, parse_enum
 from labelport.errors import ExportError, IncompatibleFormatError, ValidationError
 from labelport.export import formats, parallel, source, split
-from labelport.export.archive import atomic_archive
+from labelport.export.archive import Archive, atomic_archive
 from labelport.export.formats.base import (
     FORMAT_OPTIONS,
     OPTION_DEFAULTS,
@@ -145,7 +145,8 @@ def label_types(label_type_in: Sequence[str] | None) -> tuple[str, ...]:
 
 
 def split_assigner(
-    store: Store,
+    conn: Connection,
+    media_dir: Path,
     where: list[ColumnElement[bool]],
     selection: source.Selection,
     project: ProjectInfo,
@@ -154,7 +155,8 @@ def split_assigner(
     disable_tqdm: bool | None,
 ) -> Callable[[ExportAsset], str]:
     """Each exported asset's split: by hash (nothing to prepare), or stratified, which streams the selection
-    once more first and keeps one entry per exported asset (memory O(assets))."""
+    once more first, with ``conn`` (the export's snapshot: the same assets and labels as the export's pass),
+    and keeps one entry per exported asset (memory O(assets))."""
     if not plan.stratify:
         return lambda asset: plan.by_hash(asset.external_id)
     categories = {job.name: frozenset(job.categories) for job in jobs}
@@ -166,7 +168,7 @@ def split_assigner(
             frozenset(split.asset_categories((label.json_response for label in asset.labels), categories, video)),
         )
         for asset in tqdm(
-            source.stream(store, where, selection, project.input_type),
+            source.stream(conn, media_dir, where, selection, project.input_type),
             desc="Stratifying the split",
             unit=" assets",
             disable=disable_tqdm,
@@ -175,8 +177,7 @@ def split_assigner(
         if asset.labels
     )
     assignment = split.stratified(plan, members)
-    # An asset labeled between the two passes was not stratified: it gets its hash split.
-    return lambda asset: assignment.get(asset.id) or plan.by_hash(asset.external_id)
+    return lambda asset: assignment[asset.id]
 
 
 def empty_split(name: str) -> str:
@@ -198,76 +199,100 @@ def run(
     disable_tqdm: bool | None,
     clock: Callable[[], datetime] = datetime.now,
 ) -> ExportReport:
+    """Export the assets ``where`` selects to the archive ``filename``, as the store is at one moment: the
+    count, a stratified split's pass and every page (workers' included) read one snapshot
+    (:meth:`Store.snapshot`), whatever is written meanwhile."""
     spec = formats.get(options.fmt)
     check_options(spec, options, project)
     jobs = compatible_jobs(spec, project, options.fmt)
-    report = ExportReport(project_id=project.id, fmt=options.fmt, path=str(filename))
-    for note in option_notes(spec, options):
-        report.note(note)
+    # The archive first: a path that cannot be written is refused before the store is read.
+    with atomic_archive(filename) as archive, store.snapshot() as conn:
+        report = ExportReport(project_id=project.id, fmt=options.fmt, path=str(filename))
+        for note in option_notes(spec, options):
+            report.note(note)
+        _export(store, conn, archive, report, project, description, options, where, spec, jobs, disable_tqdm, clock)
+    store.checkpoint()  # what was written during the export, which its snapshot kept in SQLite's log
+    return report
+
+
+def _export(
+    store: Store,
+    conn: Connection,
+    archive: Archive,
+    report: ExportReport,
+    project: ProjectInfo,
+    description: str,
+    options: ExportOptions,
+    where: list[ColumnElement[bool]],
+    spec: FormatSpec,
+    jobs: list[Job],
+    disable_tqdm: bool | None,
+    clock: Callable[[], datetime],
+) -> None:
+    media_dir = Path(store.media_dir)
     selection = source.Selection(options.export_type, options.label_type_in, options.include_sent_back_labels)
-    matched = query.count(store, "Asset", where)
+    matched = query.count_in(conn, "Asset", where)
     plan = options.split
     assign = None
     if plan is not None:
-        assign = split_assigner(store, where, selection, project, jobs, plan, disable_tqdm)
+        assign = split_assigner(conn, media_dir, where, selection, project, jobs, plan, disable_tqdm)
         report.split_seed, report.split_stratified = plan.seed, plan.stratify
         report.split_assets = dict.fromkeys(plan.names, 0)
-    with atomic_archive(filename) as archive:
-        ctx = ExportContext(
-            project_id=project.id,
-            title=project.title,
-            description=description,
-            input_type=project.input_type,
-            ontology=project.ontology,
-            jobs=jobs,
-            options=options,
-            archive=archive,
-            report=report,
-            media_folder=spec.media_folder,
-        )
-        writer = spec.writer(ctx)
-        writer.open()
-        workers = report.workers = parallel.worker_count(options.workers, matched, store, writer)
-        stream: Iterator[parallel.Converted] = (
-            parallel.converted(store, where, ctx, selection, spec.one_label_per_output, workers)
-            if workers > 1
-            else ((asset, None) for asset in source.stream(store, where, selection, project.input_type))
-        )
-        bar = tqdm(total=matched, desc=f"Exporting to {options.fmt}", unit=" assets", disable=disable_tqdm, leave=False)
-        with bar, closing(stream):  # closing: an error stops the workers at once
-            for asset, converted in stream:
-                report.assets_matched += 1
-                bar.update(1)
-                if not asset.labels:
-                    report.assets_without_labels += 1
-                    continue
-                report.labels_exported += len(asset.labels)
-                if assign is not None:
-                    asset.split = assign(asset)
-                for index, item in enumerate(expand(asset, spec.one_label_per_output)):
-                    skipped_before = len(report.skipped)
-                    if converted is None:
-                        writer.write_asset(item)
-                    else:
-                        assert isinstance(writer, StagedWriter)
-                        writer.emit(item, *converted[index])
-                    report.assets_exported += 1
-                    if item.split is not None:
-                        report.split_assets[item.split] += 1
-                    if options.strict and len(report.skipped) > skipped_before:
-                        problem = report.skipped[skipped_before]
-                        where_job = f", job {problem.job!r}" if problem.job else ""
-                        raise ExportError(
-                            f"Asset {problem.external_id!r}{where_job}: {problem.reason} "
-                            "(strict export: nothing was written)."
-                        )
-        writer.close()
-        for name, count in report.split_assets.items():
-            if count == 0:
-                report.note(empty_split(name))
-        archive.write_text(
-            "README.kili.txt", readme(project.title, project.id, description, options.fmt, options.export_type, clock())
-        )
-        report.files += 1
-        report.renamed.extend(ctx.extras.get("renamed", []))
-    return report
+    ctx = ExportContext(
+        project_id=project.id,
+        title=project.title,
+        description=description,
+        input_type=project.input_type,
+        ontology=project.ontology,
+        jobs=jobs,
+        options=options,
+        archive=archive,
+        report=report,
+        media_folder=spec.media_folder,
+    )
+    writer = spec.writer(ctx)
+    writer.open()
+    workers = report.workers = parallel.worker_count(options.workers, matched, store, writer)
+    stream: Iterator[parallel.Converted] = (
+        parallel.converted(store, conn, where, ctx, selection, spec.one_label_per_output, workers)
+        if workers > 1
+        else ((asset, None) for asset in source.stream(conn, media_dir, where, selection, project.input_type))
+    )
+    bar = tqdm(total=matched, desc=f"Exporting to {options.fmt}", unit=" assets", disable=disable_tqdm, leave=False)
+    with bar, closing(stream):  # closing: an error stops the workers at once
+        for asset, converted in stream:
+            report.assets_matched += 1
+            bar.update(1)
+            if not asset.labels:
+                report.assets_without_labels += 1
+                continue
+            report.labels_exported += len(asset.labels)
+            if assign is not None:
+                asset.split = assign(asset)
+            for index, item in enumerate(expand(asset, spec.one_label_per_output)):
+                skipped_before = len(report.skipped)
+                if converted is None:
+                    writer.write_asset(item)
+                else:
+                    assert isinstance(writer, StagedWriter)
+                    writer.emit(item, *converted[index])
+                report.assets_exported += 1
+                if item.split is not None:
+                    report.split_assets[item.split] += 1
+                if options.strict and len(report.skipped) > skipped_before:
+                    problem = report.skipped[skipped_before]
+                    where_job = f", job {problem.job!r}" if problem.job else ""
+                    raise ExportError(
+                        f"Asset {problem.external_id!r}{where_job}: {problem.reason} "
+                        "(strict export: nothing was written)."
+                    )
+    writer.close()
+    for name, count in report.split_assets.items():
+        if count == 0:
+            report.note(empty_split(name))
+    archive.write_text(
+        "README.kili.txt", readme(project.title, project.id, description, options.fmt, options.export_type, clock())
+    )
+    report.files += 1
+    report.renamed.extend(ctx.extras.get("renamed", []))
+

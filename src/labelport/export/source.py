@@ -14,7 +14,6 @@ from labelport.enums import InputType, LabelType
 from labelport.export.model import ExportAsset, ExportLabel, Frame
 from labelport.store import schema
 from labelport.store.bulk import IN_CHUNK
-from labelport.store.engine import Store
 from labelport.store.fields import MEDIA_PREFIX
 
 A, L, U = schema.assets, schema.labels, schema.users
@@ -74,34 +73,60 @@ _LABEL_COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class Page:
+    """A page of the selection as read from the store: its assets' rows and their labels' rows, as plain
+    tuples (columns of :data:`_ASSET_COLUMNS` and :data:`_LABEL_COLUMNS`), which pickle as they are: the
+    exporting process reads a page and a worker process parses it (:func:`parse`)."""
+
+    assets: list[tuple[Any, ...]]
+    labels: list[tuple[Any, ...]]
+
+
 def stream(
-    store: Store,
+    conn: Connection,
+    media_dir: str | Path,
     where: Sequence[ColumnElement[bool]],
     selection: Selection,
     input_type: str,
     page_size: int | None = None,
 ) -> Iterator[ExportAsset]:
-    """Every asset matching ``where``, in creation order, with its selected labels (possibly none),
-    read ``page_size`` assets at a time (default :data:`PAGE_SIZE`): memory is bounded by a page."""
+    """Every asset matching ``where``, in creation order, with its selected labels (possibly none), read
+    ``page_size`` assets at a time (default :data:`PAGE_SIZE`): memory is bounded by a page. Every page is
+    read with ``conn``: in a :meth:`~labelport.store.engine.Store.snapshot`, all of them show one moment."""
+    media = Path(media_dir)
+    for page in pages(conn, where, selection, page_size):
+        yield from parse(page, selection, media, input_type)
+
+
+def pages(
+    conn: Connection, where: Sequence[ColumnElement[bool]], selection: Selection, page_size: int | None = None
+) -> Iterator[Page]:
+    """The selection ``page_size`` assets at a time, in creation order, as read (not parsed)."""
     page_size = page_size or PAGE_SIZE
-    media_dir = Path(store.media_dir)
     last_pk = 0
     while True:
-        with store.read() as conn:
-            rows = conn.execute(
-                select(*_ASSET_COLUMNS).where(*where, A.c.pk > last_pk).order_by(A.c.pk).limit(page_size)
-            ).all()
-            if not rows:
-                return
-            labels = _labels(conn, rows, selection)
-        for row in rows:
-            yield _asset(row, labels.get(row.pk, []), media_dir, input_type)
+        rows = conn.execute(
+            select(*_ASSET_COLUMNS).where(*where, A.c.pk > last_pk).order_by(A.c.pk).limit(page_size)
+        ).all()
+        if not rows:
+            return
+        yield Page([tuple(row) for row in rows], _labels(conn, rows, selection))
         last_pk = rows[-1].pk
         if len(rows) < page_size:
             return
 
 
-def _labels(conn: Connection, rows: Sequence[Any], selection: Selection) -> dict[int, list[ExportLabel]]:
+def page_of(conn: Connection, keys: Sequence[int], selection: Selection) -> Page:
+    """The assets whose primary keys are ``keys`` (at most :data:`~labelport.store.fields.IN_CHUNK`), in
+    creation order, as read."""
+    rows = conn.execute(select(*_ASSET_COLUMNS).where(A.c.pk.in_(list(keys))).order_by(A.c.pk)).all()
+    return Page([tuple(row) for row in rows], _labels(conn, rows, selection))
+
+
+def _labels(conn: Connection, rows: Sequence[Any], selection: Selection) -> list[tuple[Any, ...]]:
+    """The selected labels' rows of the assets ``rows``, by asset then creation (for "latest" without
+    :attr:`Selection.uses_latest_label`, every candidate: :func:`parse` keeps the last)."""
     query = select(*_LABEL_COLUMNS).join(U, U.c.pk == L.c.author_pk)
     if selection.uses_latest_label:
         keys = [row.latest_label_pk for row in rows if row.latest_label_pk is not None]
@@ -112,58 +137,101 @@ def _labels(conn: Connection, rows: Sequence[Any], selection: Selection) -> dict
         query = query.where(L.c.label_type.in_(selection.label_types))
         if not selection.include_sent_back:
             query = query.where(L.c.is_sent_back_to_queue == false())
-    found: dict[int, list[ExportLabel]] = {}
+    found: list[tuple[Any, ...]] = []
     for start in range(0, len(keys), IN_CHUNK):
         chunk = keys[start : start + IN_CHUNK]
         ordered = query.where(column.in_(chunk)).order_by(L.c.asset_pk, L.c.created_at, L.c.pk)
-        for label in conn.execute(ordered):
-            found.setdefault(label.asset_pk, []).append(_label(label))
-    if selection.export_type == "latest" and not selection.uses_latest_label:
-        # labels are sorted by (createdAt, insertion): the last one is the latest
-        return {asset_pk: labels[-1:] for asset_pk, labels in found.items()}
+        found.extend(tuple(label) for label in conn.execute(ordered))
     return found
 
 
-def _label(row: Any) -> ExportLabel:
-    firstname, lastname = row.firstname or "", row.lastname or ""
+def parse(page: Page, selection: Selection, media_dir: Path, input_type: str) -> list[ExportAsset]:
+    """The page's assets with their selected labels."""
+    rows: dict[int, list[tuple[Any, ...]]] = {}
+    for label in page.labels:
+        rows.setdefault(label[1], []).append(label)
+    # labels are sorted by (createdAt, insertion): the last one is the latest
+    last_only = selection.export_type == "latest" and not selection.uses_latest_label
+    assets = []
+    for row in page.assets:
+        labels = rows.get(row[0], [])
+        if last_only:
+            labels = labels[-1:]
+        assets.append(_asset(row, [_label(label) for label in labels], media_dir, input_type))
+    return assets
+
+
+def _label(row: tuple[Any, ...]) -> ExportLabel:
+    (
+        _pk,
+        _asset_pk,
+        id_,
+        label_type,
+        created_at,
+        json_response,
+        is_latest_for_user,
+        is_sent_back_to_queue,
+        model_name,
+        seconds_to_label,
+        author_id,
+        email,
+        firstname,
+        lastname,
+    ) = row
+    firstname, lastname = firstname or "", lastname or ""
     return ExportLabel(
-        id=row.id,
-        label_type=row.label_type,
-        created_at=row.created_at,
+        id=id_,
+        label_type=label_type,
+        created_at=created_at,
         author={
-            "email": row.email,
+            "email": email,
             "firstname": firstname,
-            "id": row.author_id,
+            "id": author_id,
             "lastname": lastname,
             "name": f"{firstname} {lastname}".strip(),
         },
-        json_response=orjson.loads(row.json_response),
-        is_latest_for_user=bool(row.is_latest_for_user),
-        is_sent_back_to_queue=bool(row.is_sent_back_to_queue),
-        model_name=row.model_name,
-        seconds_to_label=row.seconds_to_label,
+        json_response=orjson.loads(json_response),
+        is_latest_for_user=bool(is_latest_for_user),
+        is_sent_back_to_queue=bool(is_sent_back_to_queue),
+        model_name=model_name,
+        seconds_to_label=seconds_to_label,
     )
 
 
-def _asset(row: Any, labels: list[ExportLabel], media_dir: Path, input_type: str) -> ExportAsset:
-    media_path = media_dir / row.media_key if row.media_key else None
-    json_content = row.json_content or ""
+def _asset(row: tuple[Any, ...], labels: list[ExportLabel], media_dir: Path, input_type: str) -> ExportAsset:
+    (
+        _pk,
+        id_,
+        external_id,
+        content,
+        media_key,
+        json_content,
+        json_metadata,
+        status,
+        width,
+        height,
+        page_resolutions,
+        _latest_label_pk,
+        created_at,
+    ) = row
+    media_path = media_dir / media_key if media_key else None
+    json_content = json_content or ""
     frames = _frames(json_content, media_dir) if input_type == InputType.VIDEO else []
     if json_content and MEDIA_PREFIX in json_content:
         json_content = orjson.dumps([str(f.path) if f.path else f.url for f in frames]).decode()
     return ExportAsset(
-        id=row.id,
-        external_id=row.external_id,
-        content=str(media_path) if media_path is not None else (row.content or ""),
+        id=id_,
+        external_id=external_id,
+        content=str(media_path) if media_path is not None else (content or ""),
         media_path=media_path,
         json_content=json_content,
-        json_metadata=orjson.loads(row.json_metadata) if row.json_metadata else {},
-        status=row.status,
-        resolution=(row.width, row.height) if row.width and row.height else None,
-        page_resolutions=orjson.loads(row.page_resolutions) if row.page_resolutions else [],
+        json_metadata=orjson.loads(json_metadata) if json_metadata else {},
+        status=status,
+        resolution=(width, height) if width and height else None,
+        page_resolutions=orjson.loads(page_resolutions) if page_resolutions else [],
         frames=frames,
         labels=labels,
-        created_at=row.created_at,
+        created_at=created_at,
     )
 
 

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
 from labelport.errors import ValidationError
+from labelport.store import schema
 from labelport.store.migrations import migrate
 
 #: How long a SQLite writer waits for another writer before giving up, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: Page cache per SQLite connection, in KiB.
 SQLITE_CACHE_KIB = 65_536
+#: What a SQLite write-ahead log file keeps on disk once a checkpoint has copied it all into the database, in
+#: bytes. A long reader (an export) keeps checkpoints from catching up, so the log grows by what is written
+#: meanwhile; without a limit the file would keep that size for as long as the store is open.
+SQLITE_WAL_LIMIT_BYTES = 64 * 1024 * 1024
+#: A snapshot id as ``pg_export_snapshot()`` writes it (e.g. ``00000003-0000001B-1``).
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
 
 
 def normalize_database_url(url: str) -> str:
@@ -64,6 +72,7 @@ def _sqlite_engine(url: str) -> Engine:
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA journal_size_limit={SQLITE_WAL_LIMIT_BYTES}")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # bulk writes touch many index pages
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -127,6 +136,47 @@ class Store:
         """A connection for reading (one transaction, rolled back at the end)."""
         with self.engine.connect() as conn:
             yield conn
+
+    @contextmanager
+    def snapshot(self, adopt: str | None = None) -> Iterator[Connection]:
+        """A connection inside one read-only transaction that sees the store as it was when this began,
+        however long it lasts and whatever is committed meanwhile; rolled back at the end.
+
+        PostgreSQL: a REPEATABLE READ, READ ONLY transaction; with ``adopt``, a snapshot that another
+        transaction still open exported (:meth:`export_snapshot`), which this one sees instead, so that
+        several processes read one moment. SQLite: a read transaction, begun at once; in WAL mode (file
+        stores) a reader keeps the moment it began while writers go on. A SQLite snapshot cannot be shared
+        with another process. While it lasts, checkpoints cannot copy into the database what was committed
+        after it began, so the write-ahead log grows by what is written meanwhile; ``journal_size_limit``
+        shrinks the file back once a later checkpoint has caught up.
+        """
+        if adopt is not None and (self.dialect != "postgresql" or not _SNAPSHOT_ID.fullmatch(adopt)):
+            raise ValueError(f"cannot adopt the snapshot {adopt!r} on a {self.dialect} store")
+        with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                if adopt is not None:
+                    conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{adopt}'")
+            # The moment is fixed by the transaction's first read of a table.
+            conn.execute(select(func.count()).select_from(schema.meta)).scalar_one()
+            yield conn
+
+    def export_snapshot(self, conn: Connection) -> str:
+        """The id of the snapshot of ``conn``, a :meth:`snapshot` transaction of a PostgreSQL store, which
+        other connections can adopt while it stays open."""
+        if self.dialect != "postgresql":
+            raise ValueError(f"a {self.dialect} store cannot share a snapshot with another connection")
+        return str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
+
+    def checkpoint(self) -> None:
+        """SQLite file stores: copy into the database what the write-ahead log holds, as far as readers
+        allow, without waiting for anyone (``PRAGMA wal_checkpoint(PASSIVE)``): after a long snapshot, the
+        log is caught up at once rather than at the next commit's automatic checkpoint, and the next write
+        starts it afresh, the file cut back to :data:`SQLITE_WAL_LIMIT_BYTES`. Nothing elsewhere."""
+        if self.dialect != "sqlite" or make_url(self.url).database in (None, "", ":memory:"):
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").all()
 
     def close(self) -> None:
         self.engine.dispose()

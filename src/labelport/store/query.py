@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Connection, func, select
 from tqdm import tqdm
 
 from labelport._gc import gc_paused
@@ -25,9 +25,14 @@ def check_paging(first: Any, skip: Any) -> None:
 
 
 def count(store: Store, entity_name: str, where: Sequence[ColumnElement[bool]]) -> int:
-    table = ENTITIES[entity_name].table
     with store.read() as conn:
-        return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+        return count_in(conn, entity_name, where)
+
+
+def count_in(conn: Connection, entity_name: str, where: Sequence[ColumnElement[bool]]) -> int:
+    """The entity's rows matching ``where``, read with ``conn`` (in its transaction)."""
+    table = ENTITIES[entity_name].table
+    return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
 
 
 def stream(
