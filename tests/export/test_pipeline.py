@@ -145,8 +145,13 @@ def test_a_folder_as_the_export_path_is_refused_before_anything_is_written(clien
             "Cannot write the export to 'sub\\x00dir/out.zip': the path contains a NUL character, which no file "
             "system accepts; remove it.",
         ),
+        (
+            "out\ud800.zip",
+            "Cannot write the export to 'out\\ud800.zip': '\\ud800' at position 3 cannot be written in a file name on "
+            "this system (a lone surrogate is not text); fix the path.",
+        ),
     ],
-    ids=["empty", "nul", "nul in a folder"],
+    ids=["empty", "nul", "nul in a folder", "lone surrogate"],
 )
 def test_an_empty_path_or_a_nul_character_is_refused_before_anything_is_written(
     client, image, tmp_path, monkeypatch, path, message

@@ -102,8 +102,8 @@ class Archive:
 
 def check_target(filename: str | os.PathLike[str]) -> Path:
     """The archive's path, ``~`` expanded; an :class:`ExportError` naming it and saying what to do when it
-    cannot name a file to write: empty, with a NUL character, ending with a separator, or an existing
-    folder. Checked before anything is read or written (the folders and the file are checked when they
+    cannot name a file to write: empty, with a NUL character or a character the file system cannot encode,
+    ending with a separator, or an existing folder. Checked before anything is read or written (the folders and the file are checked when they
     are created, by :func:`atomic_archive`)."""
     raw = os.fspath(filename)
     if not raw:
@@ -113,6 +113,13 @@ def check_target(filename: str | os.PathLike[str]) -> Path:
             f"Cannot write the export to {raw!r}: the path contains a NUL character, which no file system "
             "accepts; remove it."
         )
+    try:
+        os.fsencode(raw)
+    except UnicodeEncodeError as error:
+        raise ExportError(
+            f"Cannot write the export to {raw!r}: {raw[error.start : error.end]!r} at position {error.start} "
+            "cannot be written in a file name on this system (a lone surrogate is not text); fix the path."
+        ) from None
     try:
         target = Path(raw).expanduser()
     except RuntimeError as error:  # ~name of an unknown user
