@@ -23,8 +23,9 @@ A, L = schema.assets, schema.labels
 # -- steps (inside a caller's transaction) ------------------------------------------------------------
 
 
-def move_to_review(conn: Connection, refs: Sequence[AssetRef]) -> list[str]:
-    """Move the assets that have a submitted label to TO_REVIEW; return their ids."""
+def _move(conn: Connection, refs: Sequence[AssetRef], status: str, *, flag_sent_back: bool = False) -> list[str]:
+    """Give the assets that have a submitted label ``status``; return their ids. ``flag_sent_back``:
+    also flag their submitted labels ``isSentBackToQueue``."""
     pks = sorted({ref.pk for ref in refs})
     moved: list[str] = []
     now = now_ts()
@@ -32,30 +33,28 @@ def move_to_review(conn: Connection, refs: Sequence[AssetRef]) -> list[str]:
         chunk = pks[start : start + IN_CHUNK]
         eligible = A.c.pk.in_(chunk) & A.c.latest_label_pk.is_not(None)
         moved.extend(conn.execute(select(A.c.id).where(eligible).order_by(A.c.pk)).scalars())
-        conn.execute(update(A).where(eligible).values(status=AssetStatus.TO_REVIEW, updated_at=now))
+        conn.execute(update(A).where(eligible).values(status=status, updated_at=now))
+        if flag_sent_back:
+            conn.execute(
+                update(L)
+                .where(
+                    L.c.asset_pk.in_(chunk),
+                    L.c.label_type.in_(("DEFAULT", "REVIEW")),
+                    L.c.is_sent_back_to_queue == false(),
+                )
+                .values(is_sent_back_to_queue=True, updated_at=now)
+            )
     return moved
+
+
+def move_to_review(conn: Connection, refs: Sequence[AssetRef]) -> list[str]:
+    """Move the assets that have a submitted label to TO_REVIEW; return their ids."""
+    return _move(conn, refs, AssetStatus.TO_REVIEW)
 
 
 def send_back(conn: Connection, refs: Sequence[AssetRef]) -> list[str]:
     """Send labeled assets back to ONGOING, flagging their submitted labels ``isSentBackToQueue``."""
-    pks = sorted({ref.pk for ref in refs})
-    moved: list[str] = []
-    now = now_ts()
-    for start in range(0, len(pks), IN_CHUNK):
-        chunk = pks[start : start + IN_CHUNK]
-        eligible = A.c.pk.in_(chunk) & A.c.latest_label_pk.is_not(None)
-        moved.extend(conn.execute(select(A.c.id).where(eligible).order_by(A.c.pk)).scalars())
-        conn.execute(update(A).where(eligible).values(status=AssetStatus.ONGOING, updated_at=now))
-        conn.execute(
-            update(L)
-            .where(
-                L.c.asset_pk.in_(chunk),
-                L.c.label_type.in_(("DEFAULT", "REVIEW")),
-                L.c.is_sent_back_to_queue == false(),
-            )
-            .values(is_sent_back_to_queue=True, updated_at=now)
-        )
-    return moved
+    return _move(conn, refs, AssetStatus.ONGOING, flag_sent_back=True)
 
 
 def send_back_and_mark(conn: Connection, project: ProjectInfo, refs: Sequence[AssetRef]) -> list[str]:
