@@ -12,7 +12,7 @@ import labelport
 SRC = Path(labelport.__file__).resolve().parent
 #: Modules that face users (and the package itself, which re-exports the client).
 FRONT_DOORS = ("labelport", "labelport.__main__", "labelport.client", "labelport.cli", "labelport.demo")
-FRONT_DOORS += ("labelport.preview", "labelport.settings")
+FRONT_DOORS += ("labelport.preview", "labelport.settings", "labelport.server")
 
 
 def _modules() -> dict[str, Path]:

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import click
 
 from labelport import __version__
-from labelport.cli import assets, datasets, demo, labels, members, preview, projects
+from labelport.cli import assets, datasets, demo, labels, members, preview, projects, serve
 from labelport.errors import LabelportError
 
 
@@ -105,3 +105,4 @@ def label() -> None:
 label.add_command(labels.list_labels)
 main.add_command(preview.preview)
 main.add_command(demo.demo)
+main.add_command(serve.serve)

@@ -31,12 +31,15 @@ class ActingContext:
     :param new_user_role: the organization role the acting user gets when the store does not know
         its email yet (the Python client creates its user on first use); None: the user must exist.
     :param disable_tqdm: progress bars: None shows them on terminals, True hides them, False shows them.
+    :param media_url: the prefix under which queries name stored media files (the server's media URL);
+        None: their paths in the store's media folder.
     """
 
     store: Store
     user_email: str
     new_user_role: str | None = OrganizationRole.ADMIN
     disable_tqdm: bool | None = None
+    media_url: str | None = None
     #: The acting user's primary key once a committed transaction has seen it (see users.acting_user_pk).
     user_pk: int | None = field(default=None, repr=False)
 

@@ -58,6 +58,7 @@ def _stream(
         skip=skip,
         disable_tqdm=ctx.progress_off(disable_tqdm),
         description=description,
+        media_base=ctx.media_url,
     )
 
 

@@ -166,6 +166,15 @@ def update_properties_in_role(ctx: ActingContext, role_id: str, role: str) -> st
     return kind
 
 
+def project_of_role(ctx: ActingContext, role_id: str) -> str:
+    """The id of the project a membership belongs to (for a reader of that project)."""
+    with ctx.read() as conn:
+        pk = _role_pk(conn, role_id)
+        project_id = conn.execute(select(P.c.id).join(M, M.c.project_pk == P.c.pk).where(M.c.pk == pk)).scalar_one()
+        permissions.require(ctx, conn, get_project(conn, project_id), Action.READ)
+    return str(project_id)
+
+
 def delete_from_roles(ctx: ActingContext, role_id: str) -> None:
     """Remove a member from its project."""
     with ctx.write() as tx:

@@ -46,16 +46,19 @@ def stream(
     disable_tqdm: bool | None = None,
     description: str = "",
     page_size: int | None = None,
+    media_base: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield the entity's rows matching ``where`` in creation order, as dicts with ``fields``.
 
     Fields and paging are checked before the first row is read, so errors surface at the call
-    even when the caller keeps the generator for later.
+    even when the caller keeps the generator for later. Stored media are named under ``media_base``
+    (a URL prefix, for the server), by default the store's media folder.
     """
     check_paging(first, skip)
     plan = make_plan(entity_name, parse_fields(entity_name, fields))
     size = page_size or PAGE_SIZE
-    return _pages(store, entity_name, plan, list(where), first, skip, disable_tqdm, description, size)
+    ctx = Context(media_base or str(store.media_dir))
+    return _pages(store, entity_name, plan, list(where), first, skip, disable_tqdm, description, size, ctx)
 
 
 def _pages(
@@ -68,9 +71,9 @@ def _pages(
     disable_tqdm: bool | None,
     description: str,
     page_size: int,
+    ctx: Context,
 ) -> Iterator[dict[str, Any]]:
     table = ENTITIES[entity_name].table
-    ctx = Context(str(store.media_dir))
     bar = None
     if disable_tqdm is False or disable_tqdm is None:
         total = max(count(store, entity_name, where) - skip, 0)

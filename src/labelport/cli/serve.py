@@ -1,0 +1,81 @@
+"""``labelport serve``: Kili's GraphQL API over a labelport store, for the unmodified kili SDK and CLI."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+
+import click
+
+from labelport.cli.common import database_option
+
+
+@click.command("serve")
+@database_option
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="The address to listen on (0.0.0.0: every interface)."
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=4000, show_default=True, help="The port to listen on.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes (each opens the store: SQLite in WAL mode or PostgreSQL).",
+)
+@click.option(
+    "--media-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where media files are stored; default $LABELPORT_MEDIA_DIR, else media/ next to a SQLite file.",
+)
+@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="info")
+def serve(database: str | None, host: str, port: int, workers: int, media_dir: Path | None, log_level: str) -> None:
+    """Serve Kili's GraphQL API (and media, uploads) over the store, so that the kili SDK and CLI work
+    against it: set KILI_API_ENDPOINT=http://HOST:PORT/api/label/v2/graphql and KILI_API_KEY to a key
+    from `labelport api-key create EMAIL`. Stop it with Ctrl-C. See docs/server.md.
+
+    \b
+    Example:
+      labelport serve --db sqlite:///labelport-demo/demo.db --port 4000
+    """
+    try:
+        import uvicorn
+    except ImportError:
+        raise click.ClickException(
+            "The server needs its dependencies: pip install 'labelport[server]' (or '.[dev]' in a checkout)."
+        ) from None
+    from labelport import settings
+
+    url = settings.database_url(database)
+    chosen = settings.media_dir(media_dir, url)
+    # The worker processes read the store from the environment (labelport.server.app.app_from_environment).
+    os.environ["LABELPORT_DATABASE_URL"] = url
+    if chosen is not None:
+        os.environ["LABELPORT_MEDIA_DIR"] = str(chosen)
+    if not _loopback(host):
+        click.echo(
+            f"Warning: listening on {host}: API keys travel in every request; put a reverse proxy with TLS in front.",
+            err=True,
+        )
+    click.echo(f"labelport: Kili's API at http://{host}:{port}/api/label/v2/graphql, store {url}", err=True)
+    uvicorn.run(
+        "labelport.server.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
