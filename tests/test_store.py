@@ -4,11 +4,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 
 import labelport
 from labelport import settings
 from labelport.errors import SchemaVersionError, ValidationError
+from labelport.services.api_keys import authenticate
 from labelport.store import migrations, schema
 from labelport.store.engine import SQLITE_WAL_LIMIT_BYTES, Store, normalize_database_url
 from tests import factories
@@ -139,12 +140,37 @@ def test_version_1_stores_get_the_table_of_media_in_use(tmp_path, images):
     with sqlite3.connect(tmp_path / "s.db") as raw:
         before = sorted(raw.execute("SELECT asset_pk, key FROM asset_media"))
         raw.execute("DROP TABLE asset_media")
+        raw.execute("DROP TABLE api_keys")  # version 3
         raw.execute("UPDATE labelport_meta SET value='1' WHERE key='schema_version'")
     assert len(before) == 3  # a.png, and the video's two frames (one used twice)
     Store(url, tmp_path / "media").close()
     with sqlite3.connect(tmp_path / "s.db") as raw:
         assert sorted(raw.execute("SELECT asset_pk, key FROM asset_media")) == before
         assert raw.execute("SELECT value FROM labelport_meta").fetchone() == (str(migrations.LATEST_VERSION),)
+
+
+def test_version_2_stores_get_the_table_of_api_keys(database_url, tmp_path):
+    """Migration to version 3: an empty api_keys table (with its indexes), in which keys then work."""
+    media = tmp_path / "media"
+    with labelport.Client(database_url, "a@b.c", media_dir=media, disable_tqdm=True) as client:
+        client.create_user("u@b.c")
+        with client.store.write() as conn:
+            conn.execute(text("DROP TABLE api_keys"))
+            conn.execute(text("UPDATE labelport_meta SET value='2' WHERE key='schema_version'"))
+            assert migrations.current_version(conn) == 2
+    store = Store(database_url, media)
+    with store.read() as conn:
+        assert migrations.current_version(conn) == migrations.LATEST_VERSION == 3
+        assert conn.execute(select(func.count()).select_from(schema.api_keys)).scalar_one() == 0
+        indexes = inspect(conn).get_indexes("api_keys")  # PostgreSQL also lists the unique id's index
+        assert {index["name"]: bool(index["unique"]) for index in indexes if index["name"].startswith("ix_")} == {
+            "ix_api_keys_hash": True,
+            "ix_api_keys_user": False,
+        }
+    store.close()
+    with labelport.Client(database_url, "a@b.c", media_dir=media, disable_tqdm=True) as client:
+        key = client.create_api_key("u@b.c", "after the migration")
+        assert authenticate(client.store, {"X-API-Key": key}).email == "u@b.c"
 
 
 def test_a_snapshot_sees_the_store_as_it_was_when_it_began(client):
@@ -160,7 +186,10 @@ def test_a_snapshot_sees_the_store_as_it_was_when_it_began(client):
             with store.snapshot() as later:
                 assert later.execute(projects).scalar_one() == 2
         else:
-            with pytest.raises(ValueError, match="cannot adopt the snapshot 'x' on a sqlite store"), store.snapshot("x"):
+            with (
+                pytest.raises(ValueError, match="cannot adopt the snapshot 'x' on a sqlite store"),
+                store.snapshot("x"),
+            ):
                 pass
         assert snapshot.execute(projects).scalar_one() == 1
     with store.read() as conn:

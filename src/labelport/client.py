@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +20,7 @@ from labelport.enums import LabelType, OrganizationRole, ProjectRole
 from labelport.errors import ValidationError
 from labelport.export.report import ExportReport
 from labelport.importers.report import ImportReport
+from labelport.services import api_keys as api_key_service
 from labelport.services import assets as asset_service
 from labelport.services import exports as export_service
 from labelport.services import imports as import_service
@@ -656,6 +658,25 @@ class Client:
             missing_media=missing_media,
             disable_tqdm=disable_tqdm,
         )
+
+    # -- API keys (labelport serve) ---------------------------------------------------------------
+
+    def create_api_key(self, email: str, name: str | None = None, *, expiry_date: str | date | None = None) -> str:
+        """Create an API key for the user ``email`` (created when new, by an organization ADMIN) and
+        return it: it is shown this once, the store keeps only its hash. Another user's key needs an
+        organization ADMIN. ``expiry_date`` (labelport addition): a date or ISO date-time in the
+        future; default 2099-12-31T23:59:59.000Z."""
+        return api_key_service.create_api_key(self.ctx, email, name, expiry_date=expiry_date)
+
+    def api_keys(self, email: str | None = None) -> list[dict[str, Any]]:
+        """The API keys of ``email`` (None: all keys for an organization ADMIN, else one's own), without
+        the keys: ``id``, ``name``, ``prefix``, ``user`` (``id``, ``email``), ``createdAt``,
+        ``expiryDate``, ``revoked``, ``revokedAt`` (labelport addition)."""
+        return api_key_service.list_api_keys(self.ctx, email)
+
+    def revoke_api_key(self, key_id: str) -> dict[str, Any]:
+        """Revoke an API key by id; returns its record, as ``api_keys()`` lists it (labelport addition)."""
+        return api_key_service.revoke_api_key(self.ctx, key_id)
 
 
 def _read_csv(path: str, separator: str) -> tuple[list[str], list[str]]:

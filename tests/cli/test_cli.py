@@ -19,6 +19,10 @@ def test_version():
 def test_the_commands():
     assert ALL_COMMANDS == [
         "labelport",
+        "labelport api-key",
+        "labelport api-key create",
+        "labelport api-key list",
+        "labelport api-key revoke",
         "labelport asset",
         "labelport asset list",
         "labelport demo",
@@ -49,7 +53,8 @@ def test_every_command_has_help_with_an_example(path):
     result = CliRunner().invoke(main, [*path.split()[1:], "--help"], prog_name="labelport")
     assert result.exit_code == 0
     assert result.output.startswith(f"Usage: {path} [OPTIONS]")
-    if path in ("labelport", "labelport asset", "labelport label", "labelport project", "labelport project member"):
+    groups = ("labelport", "labelport api-key", "labelport asset", "labelport label", "labelport project")
+    if path in (*groups, "labelport project member"):
         return  # groups list their commands
     example = result.output.split("Example:\n", 1)[1]
     assert example.startswith(f"    {path} ")

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import click
 
 from labelport import __version__
-from labelport.cli import assets, datasets, demo, labels, members, preview, projects, serve
+from labelport.cli import api_keys, assets, datasets, demo, labels, members, preview, projects, serve
 from labelport.errors import LabelportError
 
 
@@ -103,6 +103,15 @@ def label() -> None:
 
 
 label.add_command(labels.list_labels)
+
+
+@main.group("api-key")
+def api_key() -> None:
+    """Create, list and revoke the API keys `labelport serve` authenticates with."""
+
+
+for command in (api_keys.create, api_keys.list_keys, api_keys.revoke):
+    api_key.add_command(command)
 main.add_command(preview.preview)
 main.add_command(demo.demo)
 main.add_command(serve.serve)

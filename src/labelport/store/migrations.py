@@ -38,8 +38,13 @@ def _asset_media(conn: Connection) -> None:
         last = rows[-1].pk
 
 
+def _api_keys(conn: Connection) -> None:
+    """Version 3: the ``api_keys`` table (the server's API keys, stored as hashes), empty."""
+    schema.api_keys.create(conn)
+
+
 #: ``STEPS[n]`` takes a database from version ``n + 1`` to ``n + 2``. Version 1 is the first schema.
-STEPS: list[Callable[[Connection], None]] = [_asset_media]
+STEPS: list[Callable[[Connection], None]] = [_asset_media, _api_keys]
 LATEST_VERSION = 1 + len(STEPS)
 
 

@@ -6,7 +6,8 @@ orjson; timestamps as canonical ISO strings (see :mod:`labelport.timeutil`). Two
 JSON-shaped filters plain, indexable SQL on both databases: ``label_categories`` (how often each
 category occurs in a label: ``category_search``) and ``asset_metadata`` (top-level ``jsonMetadata``
 values: ``metadata_where``). ``asset_media`` lists the stored media files each asset uses (its file and
-its video frames), so that whether a file is still used is one indexed lookup.
+its video frames), so that whether a file is still used is one indexed lookup. ``api_keys`` holds the
+API keys the server authenticates with: a hash of each key, never the key.
 """
 
 from __future__ import annotations
@@ -187,4 +188,20 @@ asset_media = Table(
     Column("key", String(200), primary_key=True),
     Index("ix_asset_media_key", "key"),
     sqlite_with_rowid=False,
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", ID, nullable=False, unique=True),
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False, default=""),
+    Column("key_hash", String(64), nullable=False),  # SHA-256 of the key, hex; the key itself is never stored
+    Column("prefix", String(16), nullable=False),  # the key's first characters, not secret: to tell keys apart
+    Column("created_at", TS, nullable=False),
+    Column("expiry_date", TS, nullable=False),
+    Column("revoked_at", TS, nullable=True),
+    Index("ix_api_keys_hash", "key_hash", unique=True),
+    Index("ix_api_keys_user", "user_pk", "pk"),
 )
