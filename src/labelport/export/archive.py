@@ -103,8 +103,8 @@ class Archive:
 def check_target(filename: str | os.PathLike[str]) -> Path:
     """The archive's path, ``~`` expanded; an :class:`ExportError` naming it and saying what to do when it
     cannot name a file to write: empty, with a NUL character or a character the file system cannot encode,
-    ending with a separator, or an existing folder. Checked before anything is read or written (the folders and the file are checked when they
-    are created, by :func:`atomic_archive`)."""
+    ending with a separator, or an existing folder. Checked before anything is read or written (the folders
+    and the file are checked when they are created, by :func:`atomic_archive`)."""
     raw = os.fspath(filename)
     if not raw:
         raise ExportError("The export path is empty; give the path of the zip archive to write, e.g. 'export.zip'.")

@@ -295,4 +295,3 @@ def _export(
     )
     report.files += 1
     report.renamed.extend(ctx.extras.get("renamed", []))
-

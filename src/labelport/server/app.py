@@ -49,8 +49,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from labelport.errors import LabelportError, NotFound, PermissionDenied
 from labelport import settings
+from labelport.errors import LabelportError, NotFound, PermissionDenied
 from labelport.server import resolvers, uploads
 from labelport.services import api_keys, media_access
 from labelport.services.context import ActingContext
