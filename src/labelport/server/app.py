@@ -410,7 +410,8 @@ async def _upload(request: Request, state: _State) -> Response:
     limit = state.config.max_upload_bytes
     try:
         file_id = uploads.check(state.secret, caller.email, request.url.query)
-        with uploads.Staged(state.store, file_id, limit) as staged:
+        suffix = uploads.suffix_of(request.headers.get("content-type"))
+        with uploads.Staged(state.store, file_id, limit, suffix) as staged:
             async for chunk in request.stream():
                 staged.write(chunk)  # a local disk write of one chunk: not worth a thread each
     except LabelportError as error:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import mimetypes
 import os
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +30,7 @@ UPLOAD_PATH = "/api/label/v2/upload"
 #: How long an upload URL may be used, and a staged file kept, in seconds.
 STAGED_FOR = 24 * 3600
 _FOLDER = ".uploads"
+_SUFFIX = re.compile(r"^\.[a-z0-9]{1,8}$")
 
 
 def staging_folder(store: Store) -> Path:
@@ -68,13 +71,21 @@ class TooLarge(ValidationError):
     """An upload beyond the server's limit."""
 
 
-class Staged:
-    """An uploaded file being written to the staging folder: a temporary file renamed into place when the
-    upload is whole; more than ``limit`` bytes, or any failure, leaves nothing."""
+def suffix_of(content_type: str | None) -> str:
+    """The file extension of an upload's ``Content-Type`` (``image/png`` → ``.png``), "" when unknown: the
+    stored file keeps it, so that it is served back with its type."""
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    suffix = {"image/jpeg": ".jpg", "text/plain": ".txt"}.get(kind) or mimetypes.guess_extension(kind) or ""
+    return suffix if _SUFFIX.match(suffix) else ""
 
-    def __init__(self, store: Store, file_id: str, limit: int) -> None:
+
+class Staged:
+    """An uploaded file being written to the staging folder (as ``<id><suffix>``): a temporary file renamed
+    into place when the upload is whole; more than ``limit`` bytes, or any failure, leaves nothing."""
+
+    def __init__(self, store: Store, file_id: str, limit: int, suffix: str = "") -> None:
         self.folder = staging_folder(store)
-        self.file_id, self.limit, self.size = file_id, limit, 0
+        self.name, self.limit, self.size = file_id + suffix, limit, 0
         self.temporary = self.folder / f".{file_id}.{secrets.token_hex(4)}.partial"
 
     def __enter__(self) -> Staged:
@@ -91,7 +102,7 @@ class Staged:
     def __exit__(self, kind: type[BaseException] | None, *_rest: object) -> None:
         self.out.close()
         if kind is None:
-            os.replace(self.temporary, self.folder / self.file_id)
+            os.replace(self.temporary, self.folder / self.name)
         self.temporary.unlink(missing_ok=True)
 
 
@@ -123,8 +134,8 @@ def resolved(store: Store, secret: bytes, user: str) -> Iterator[Callable[[str |
         if parts.path != UPLOAD_PATH:
             return value
         file_id = check(secret, user, parts.query)
-        path = staging_folder(store) / file_id
-        if not path.is_file():
+        path = next((found for found in staging_folder(store).glob(f"{file_id}*") if found.is_file()), None)
+        if path is None:
             raise ValidationError(f"No file was uploaded to {value.split('&id=')[0]!r}; PUT the file first.")
         used.append(path)
         return str(path)
