@@ -661,12 +661,21 @@ class Client:
 
     # -- API keys (labelport serve) ---------------------------------------------------------------
 
-    def create_api_key(self, email: str, name: str | None = None, *, expiry_date: str | date | None = None) -> str:
-        """Create an API key for the user ``email`` (created when new, by an organization ADMIN) and
-        return it: it is shown this once, the store keeps only its hash. Another user's key needs an
-        organization ADMIN. ``expiry_date`` (labelport addition): a date or ISO date-time in the
-        future; default 2099-12-31T23:59:59.000Z."""
-        return api_key_service.create_api_key(self.ctx, email, name, expiry_date=expiry_date)
+    def create_api_key(
+        self,
+        email: str,
+        name: str | None = None,
+        *,
+        expiry_date: str | date | None = None,
+        organization_role: str = OrganizationRole.USER,
+    ) -> str:
+        """Create an API key for the user ``email`` (created when new, by an organization ADMIN, with
+        ``organization_role``) and return it: it is shown this once, the store keeps only its hash.
+        Another user's key needs an organization ADMIN. ``expiry_date`` (labelport addition): a date or
+        ISO date-time in the future; default 2099-12-31T23:59:59.000Z."""
+        return api_key_service.create_api_key(
+            self.ctx, email, name, expiry_date=expiry_date, organization_role=organization_role
+        )
 
     def api_keys(self, email: str | None = None) -> list[dict[str, Any]]:
         """The API keys of ``email`` (None: all keys for an organization ADMIN, else one's own), without

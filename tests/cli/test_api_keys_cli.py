@@ -33,6 +33,14 @@ def test_create_prints_the_key_once(cli, client):
     assert key not in cli("api-key", "list", "--format", "json").output
 
 
+def test_a_new_user_may_be_made_an_organization_admin_with_their_key(cli, client):
+    result = cli("api-key", "create", "boss@example.com", "--organization-admin", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert authenticate(client.store, {"X-API-Key": result.stdout.strip()}).organization_role == "ADMIN"
+    result = cli("api-key", "create", "worker@example.com", "--quiet")
+    assert authenticate(client.store, {"X-API-Key": result.stdout.strip()}).organization_role == "USER"
+
+
 def test_list_and_revoke(cli, client):
     keys = [
         cli("api-key", "create", email, *name, "--quiet").stdout.strip()

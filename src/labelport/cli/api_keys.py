@@ -24,9 +24,16 @@ _COLUMNS = ["id", "name", "prefix", "email", "created", "expires", "status"]
     help="When the key stops working: YYYY-MM-DD (the end of that day, UTC) or an ISO date-time; "
     "default 2099-12-31T23:59:59.000Z.",
 )
+@click.option(
+    "--organization-admin",
+    is_flag=True,
+    help="Create a new EMAIL as an organization ADMIN (who sees and may do everything), not a USER.",
+)
 @click.option("--quiet", is_flag=True, help="Print only the key, on stdout.")
 @database_option
-def create(email: str, name: str | None, expiry_date: str | None, quiet: bool, database: str | None) -> None:
+def create(
+    email: str, name: str | None, expiry_date: str | None, organization_admin: bool, quiet: bool, database: str | None
+) -> None:
     """Create an API key for the user EMAIL and print it, once.
 
     The store keeps only a hash of the key: it cannot be shown again. The key goes to stdout and a note
@@ -39,7 +46,8 @@ def create(email: str, name: str | None, expiry_date: str | None, quiet: bool, d
       export KILI_API_KEY=$(labelport api-key create alice@example.com --quiet)
     """
     with open_client(database) as client:
-        key = client.create_api_key(email, name, expiry_date=expiry_date)
+        role = "ADMIN" if organization_admin else "USER"
+        key = client.create_api_key(email, name, expiry_date=expiry_date, organization_role=role)
     click.echo(key)
     if not quiet:
         named = f" {name!r}" if name else ""

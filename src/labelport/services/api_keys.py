@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, Select, select, update
 
+from labelport.enums import OrganizationRole, parse_enum
 from labelport.errors import NotFound, ValidationError
 from labelport.ids import new_id
 from labelport.services import permissions
@@ -89,13 +90,19 @@ def _is_key(value: object) -> bool:
 
 
 def create_api_key(
-    ctx: ActingContext, email: str, name: str | None = None, *, expiry_date: str | date | None = None
+    ctx: ActingContext,
+    email: str,
+    name: str | None = None,
+    *,
+    expiry_date: str | date | None = None,
+    organization_role: str = OrganizationRole.USER,
 ) -> str:
     """Create an API key for the user ``email``; return the key, which is shown this once only.
 
-    A user may create keys for themselves; for another user (created, as an organization USER, when
+    A user may create keys for themselves; for another user (created, with ``organization_role``, when
     the email is new) it needs an organization ADMIN. ``expiry_date``: a date (the end of that day, UTC)
     or an ISO date-time in the future; default :data:`DEFAULT_EXPIRY`."""
+    role = parse_enum(OrganizationRole, organization_role, "organization_role")
     address = normalize_email(email)
     label = "" if name is None else check_text(name, "API key name", kind="name", printable=True)
     expiry = _expiry(expiry_date)
@@ -106,7 +113,7 @@ def create_api_key(
             user_pk = acting_user_pk(ctx, tx)
         else:
             permissions.require_organization_admin(ctx, conn, f"creating an API key for {address!r}")
-            user_pk = _user_for_new_key(conn, address)
+            user_pk = _user_for_new_key(conn, address, role)
         key = new_key()
         conn.execute(
             K.insert().values(
@@ -236,11 +243,11 @@ def _expiry(value: str | date | None) -> str:
     return expiry
 
 
-def _user_for_new_key(conn: Connection, address: str) -> int:
-    """The user a new key is for, created (an organization USER) when the email is new."""
+def _user_for_new_key(conn: Connection, address: str, role: str) -> int:
+    """The user a new key is for, created (with the organization ``role``) when the email is new."""
     row = conn.execute(select(U.c.pk, U.c.activated).where(U.c.email == address)).one_or_none()
     if row is None:
-        pk, _user_id = insert_user(conn, address)
+        pk, _user_id = insert_user(conn, address, organization_role=role)
         return pk
     if not row.activated:
         raise ValidationError(f"User {address!r} is deactivated: the server refuses their keys, so none is created.")
