@@ -45,6 +45,7 @@ def test_the_commands():
         "labelport project member update",
         "labelport project recompute-marks",
         "labelport project update",
+        "labelport serve",
     ]
 
 

@@ -50,6 +50,7 @@ from labelport.store.bulk import (
     executemany_insert,
     executemany_update,
     insert_rows,
+    lock_rows,
     reserve_pks,
     select_for_keys,
 )
@@ -201,6 +202,8 @@ def insert_labels(
         )
         category_counts.append(summary.category_counts)
     asset_pks = sorted({ref.pk for ref in refs})
+    lock_rows(conn, schema.projects, [project.pk], shared=True)  # the project's settings stay as read
+    lock_rows(conn, A, asset_pks)  # a concurrent write to these assets waits, then reads this one's labels
     if overwrite:
         _delete_model_labels(conn, asset_pks, label_type, model_name)
     ids = new_ids(len(rows))

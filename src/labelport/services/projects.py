@@ -21,6 +21,7 @@ from labelport.services.media import remove_unused
 from labelport.services.permissions import Action
 from labelport.services.users import acting_user_pk
 from labelport.store import schema
+from labelport.store.bulk import lock_rows
 from labelport.timeutil import now_ts
 from labelport.values import check_json, check_text, shown
 
@@ -210,7 +211,9 @@ def update_properties_in_project(ctx: ActingContext, project_id: str, properties
     if unknown:
         raise ValidationError(f"Unknown project properties {unknown}; valid: {', '.join(sorted(UPDATABLE))}.")
     with ctx.write() as tx:
-        permissions.require(ctx, tx.conn, get_project(tx.conn, project_id), Action.SETTINGS)
+        project = get_project(tx.conn, project_id)
+        permissions.require(ctx, tx.conn, project, Action.SETTINGS)
+        lock_rows(tx.conn, P, [project.pk])  # label appends (which hold it shared) finish first
         result = _update_project(tx.conn, project_id, properties)
         if properties.get("consensus_tot_coverage") is not None:
             redraw_consensus(tx.conn, get_project(tx.conn, project_id))
@@ -237,6 +240,7 @@ def recompute_marks(ctx: ActingContext, project_id: str) -> int:
     with ctx.write() as tx:
         project = get_project(tx.conn, project_id)
         permissions.require(ctx, tx.conn, project, Action.SETTINGS)
+        lock_rows(tx.conn, P, [project.pk])  # no label append meanwhile: every mark is recomputed as of now
         asset_pks = list(tx.conn.execute(select(A.c.pk).where(A.c.project_pk == project.pk)).scalars())
         marks.refresh_marks(tx.conn, project, asset_pks)
     return len(asset_pks)

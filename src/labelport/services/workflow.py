@@ -14,7 +14,7 @@ from labelport.services.context import ActingContext
 from labelport.services.lookups import project_and_assets
 from labelport.services.permissions import Action
 from labelport.store import schema
-from labelport.store.bulk import IN_CHUNK
+from labelport.store.bulk import IN_CHUNK, lock_rows
 from labelport.timeutil import now_ts
 
 A, L = schema.assets, schema.labels
@@ -27,6 +27,7 @@ def _move(conn: Connection, refs: Sequence[AssetRef], status: str, *, flag_sent_
     """Give the assets that have a submitted label ``status``; return their ids. ``flag_sent_back``:
     also flag their submitted labels ``isSentBackToQueue``."""
     pks = sorted({ref.pk for ref in refs})
+    lock_rows(conn, A, pks)  # as label appends do: a concurrent one waits, then sees the new status
     moved: list[str] = []
     now = now_ts()
     for start in range(0, len(pks), IN_CHUNK):

@@ -85,6 +85,20 @@ def _values_of(columns: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]
     return itemgetter(*columns)
 
 
+def lock_rows(conn: Connection, table: Table, pks: Sequence[int], *, shared: bool = False) -> None:
+    """Lock the rows until the end of the transaction, in key order (so that two writers never wait
+    on each other in a circle): ``FOR UPDATE``, or ``FOR SHARE`` with ``shared``. On PostgreSQL, where
+    writers run side by side, the writes that derive state from rows they read (an asset's flags,
+    status and marks from its labels) take them first, so that a concurrent writer of the same rows
+    waits, then reads what the first committed. SQLite runs one writer at a time: nothing to do."""
+    if conn.dialect.name != "postgresql" or not pks:
+        return
+    mode = "SHARE" if shared else "UPDATE"
+    conn.exec_driver_sql(
+        f"SELECT pk FROM {table.name} WHERE pk = ANY(%s) ORDER BY pk FOR {mode}", (sorted(set(pks)),)
+    ).all()
+
+
 #: Where ``select_for_keys`` puts the list of keys.
 KEYS = "{KEYS}"
 
