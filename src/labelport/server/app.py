@@ -414,8 +414,10 @@ async def _upload(request: Request, state: _State) -> Response:
         with uploads.Staged(state.store, file_id, limit, suffix) as staged:
             async for chunk in request.stream():
                 staged.write(chunk)  # a local disk write of one chunk: not worth a thread each
+    except uploads.TooLarge as error:
+        return JSONResponse(_error_body(str(error), "PAYLOAD_TOO_LARGE"), status_code=413)
     except LabelportError as error:
-        status = 413 if isinstance(error, uploads.TooLarge) else 403 if isinstance(error, PermissionDenied) else 400
+        status = 403 if isinstance(error, PermissionDenied) else 400
         return JSONResponse(_error_body(str(error), type(error).__name__), status_code=status)
     return JSONResponse({"id": file_id, "size": staged.size})
 

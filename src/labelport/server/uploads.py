@@ -67,8 +67,8 @@ def check(secret: bytes, user: str, query: str) -> str:
     return file_id
 
 
-class TooLarge(ValidationError):
-    """An upload beyond the server's limit."""
+class TooLarge(Exception):
+    """An upload beyond the server's limit (the upload route answers 413 with the message)."""
 
 
 def suffix_of(content_type: str | None) -> str:
