@@ -24,6 +24,7 @@ from labelport.services.projects import ProjectInfo
 from labelport.store import filters, query, schema
 from labelport.store.engine import Store
 from labelport.store.filters import FilterContext
+from labelport.store.lists import in_values
 
 EXPORT_TYPES = ("latest", "normal")
 #: The filters ``asset_filter_kwargs`` accepts: those of ``assets()`` (the label criteria included).
@@ -275,7 +276,7 @@ def build_where(
         )
     where.extend(filters.asset_where(given, FilterContext(project.ontology.jobs)))
     if asset_ids:
-        where.append(A.c.id.in_(list(asset_ids)))
+        where.append(in_values(A.c.id, list(asset_ids)))
     if external_ids is not None and not asset_ids:
-        where.append(A.c.external_id.in_(list(external_ids)))
+        where.append(in_values(A.c.external_id, list(external_ids)))
     return where

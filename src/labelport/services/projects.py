@@ -15,6 +15,7 @@ from labelport.errors import NotFound, ValidationError
 from labelport.ids import new_id
 from labelport.ontology import Ontology
 from labelport.store import schema
+from labelport.store.limits import check_text, shown
 from labelport.timeutil import now_ts
 
 P, A, L, LC = schema.projects, schema.assets, schema.labels, schema.label_categories
@@ -37,7 +38,8 @@ class ProjectInfo:
 def get_project(conn: Connection, project_id: str) -> ProjectInfo:
     """The project with this id, or :class:`NotFound` saying how to find the right one."""
     if not isinstance(project_id, str) or not project_id:
-        raise ValidationError(f"project_id must be a project id string, got {project_id!r}.")
+        raise ValidationError(f"project_id must be a project id string, got {shown(project_id)}.")
+    check_text("project_id", project_id)
     row = conn.execute(
         select(
             P.c.pk,

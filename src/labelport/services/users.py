@@ -12,6 +12,7 @@ from labelport.errors import NotFound, ValidationError
 from labelport.ids import new_id
 from labelport.services.projects import get_project
 from labelport.store import schema
+from labelport.store.limits import check_text, shown
 from labelport.timeutil import now_ts
 
 U, M = schema.users, schema.project_members
@@ -20,8 +21,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 def normalize_email(email: Any) -> str:
     if not isinstance(email, str) or not _EMAIL.match(email.strip()):
-        raise ValidationError(f"{email!r} is not an email address.")
-    return email.strip().lower()
+        raise ValidationError(f"{shown(email)} is not an email address.")
+    return check_text("email", email.strip().lower())
 
 
 def find_user_pk(conn: Connection, email: str) -> int | None:
