@@ -183,6 +183,7 @@ def out_of_range(name, shown):
             "Filter created_at_gte must be a date 'YYYY-MM-DD' or an ISO date-time, not an integer of 1329 bits.",
         ),
         ("assets", {"asset_id": 10**5000}, "Filter asset_id needs a string, got an integer of 16610 bits."),
+        ("count_assets", {"skipped": 10**5000}, "Filter skipped needs True or False, got an integer of 16610 bits."),
     ],
 )
 def test_numbers_beyond_64_bits_are_refused(client, project, method, filters, message):

@@ -91,7 +91,7 @@ def _strings(name: str, value: Any) -> list[str]:
 
 def _boolean(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise FilterError(f"Filter {name} needs True or False, got {value!r}.")
+        raise FilterError(f"Filter {name} needs True or False, got {shown(value)}.")
     return value
 
 
