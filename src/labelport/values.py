@@ -30,6 +30,7 @@ from labelport.errors import ValidationError
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_NUL = re.compile("\x00")
 
 #: The longest texts the store keeps in its limited columns, by kind.
 MAX_LENGTH = {
@@ -48,10 +49,16 @@ _INT64 = (-(2**63), 2**64 - 1)  # what JSON integers may be (orjson's range)
 _STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
-def shown(value: Any, limit: int = 60) -> str:
-    """``repr(value)``, cut to ``limit`` characters: messages stay readable whatever was given."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+def shown(value: Any, width: int = 80) -> str:
+    """``repr(value)`` for a message, cut to ``width`` characters, and safe whatever was given: an
+    integer too long to print (Python refuses beyond 4,300 digits) is described by its size."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"an integer of {value.bit_length()} bits"
+    try:
+        text = repr(value)
+    except ValueError:  # a container holding an integer too long to print
+        return f"a {type(value).__name__}"
+    return text if len(text) <= width else f"{text[: width - 1]}…"
 
 
 def text_problem(value: str, *, printable: bool = False) -> str | None:
@@ -60,13 +67,16 @@ def text_problem(value: str, *, printable: bool = False) -> str | None:
     found = _SURROGATE.search(value)
     if found is not None:
         return (
-            f"holds a lone surrogate ({found.group()!r}) at position {found.start()}, which is not valid "
-            "Unicode text; fix how the text was decoded"
+            f"holds a lone surrogate (U+{ord(found.group()):04X}) at position {found.start()}, which is not "
+            "text (UTF-8 cannot encode it): fix how it was decoded"
         )
-    found = (_CONTROL if printable else re.compile("\x00")).search(value)
+    found = (_CONTROL if printable else _NUL).search(value)
     if found is not None:
-        kind = "a NUL character" if found.group() == "\x00" else "a control character"
-        return f"holds {kind} ({found.group()!r}) at position {found.start()}; remove it"
+        if found.group() == "\x00":
+            return (
+                f"holds a NUL character (U+0000) at position {found.start()}, which PostgreSQL cannot store: remove it"
+            )
+        return f"holds a control character (U+{ord(found.group()):04X}) at position {found.start()}: remove it"
     return None
 
 
@@ -138,7 +148,7 @@ def _json_problem(value: Any, *, nul: bool) -> tuple[str, str] | None:
                 return path, problem
         elif isinstance(item, int):
             if not _INT64[0] <= item <= _INT64[1]:
-                return path, f"is the integer {shown(item, 30)}, outside the 64-bit range JSON readers take"
+                return path, f"is {shown(item, 30)}, outside the 64-bit integers JSON readers take"
         elif isinstance(item, float):
             if not math.isfinite(item):
                 return path, f"is {item!r}, which JSON cannot hold; use null or a number"
@@ -170,6 +180,8 @@ def _string_problem(text: str, nul: bool) -> str | None:
 
 def normalize_email(email: Any) -> str:
     """The email as the store keeps it (trimmed, lower case), or a ValidationError."""
+    if isinstance(email, str) and text_problem(email) is not None:
+        check_text(email, "Email")  # says what is wrong with the text
     if not isinstance(email, str) or text_problem(email, printable=True) or not _EMAIL.match(email.strip()):
         raise ValidationError(f"{shown(email)} is not an email address.")
     return check_text(email.strip().lower(), "Email", kind="email")

@@ -421,3 +421,12 @@ def test_iou_without_the_union_when_nothing_is_shared_equals_the_rule(first, sec
     a, b = region_of(first).geometry, region_of(second).geometry
     assert outcome(geometry_iou, a, b) == outcome(_iou_by_the_rule, a, b)  # the same float
     assert outcome(geometry_iou, a, a) == outcome(_iou_by_the_rule, a, a)
+
+
+def test_a_region_geos_cannot_repair_has_no_area_instead_of_an_error():
+    """An outer ring without area around a hole: make_valid raised GEOS's 'mixed-dimension' error, which
+    a label append computing marks let through raw (found by the property test above)."""
+    degenerate = region_of([[(0.0, 0.0)] * 3, [(0.0, 1 / 6), (0.0, 2 / 6), (1 / 6, 0.0)]])
+    assert degenerate.geometry.is_empty
+    square = region_of([[(0.0, 0.0), (0.0, 0.5), (0.5, 0.5), (0.5, 0.0)]])
+    assert geometry_iou(degenerate.geometry, square.geometry) == 0.0

@@ -64,8 +64,17 @@ class Area:
             else:
                 outer, *holes = self.rings
                 shape = Polygon(outer, [h for h in holes if len(h) >= 3]) if len(outer) >= 3 else Polygon()
-                self._geometry = shape if shape.is_valid else shapely.make_valid(shape)
+                self._geometry = shape if shape.is_valid else _repaired(shape)
         return self._geometry
+
+
+def _repaired(shape: BaseGeometry) -> BaseGeometry:
+    """An invalid polygon made valid; one GEOS cannot repair (an outer ring without area around a hole:
+    "mixed-dimension" input) has no area to compare, and becomes the empty polygon."""
+    try:
+        return shapely.make_valid(shape)
+    except shapely.errors.GEOSException:
+        return Polygon()
 
 
 #: How many vertices ``build_geometries`` puts in one array (16 bytes each), at most about.
@@ -113,7 +122,7 @@ def _build_batch(pending: list[Area]) -> None:
     except (shapely.errors.GEOSException, ValueError):
         return
     for area, polygon, is_valid in zip(pending, polygons.tolist(), valid.tolist(), strict=True):
-        area._geometry = polygon if is_valid else shapely.make_valid(polygon)
+        area._geometry = polygon if is_valid else _repaired(polygon)
 
 
 def corner_box(vertices: Any) -> Box | None:

@@ -28,6 +28,7 @@ from labelport.services.lookups import get_project, project_description, resolve
 from labelport.services.permissions import Action
 from labelport.services.queries import asset_where
 from labelport.store import filters, schema
+from labelport.store.lists import in_values
 
 #: The filters ``asset_filter_kwargs`` accepts: those of ``assets()`` (the label criteria included).
 ASSET_FILTER_NAMES = filters.ASSET_FILTER_NAMES
@@ -76,9 +77,9 @@ def export_where(
         )
     where = asset_where(project, given)
     if asset_ids:
-        where.append(A.c.id.in_(list(asset_ids)))
+        where.append(in_values(A.c.id, list(asset_ids)))
     if external_ids is not None and not asset_ids:
-        where.append(A.c.external_id.in_(list(external_ids)))
+        where.append(in_values(A.c.external_id, list(external_ids)))
     return where
 
 

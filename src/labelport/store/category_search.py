@@ -8,6 +8,10 @@ with ``AND`` (binds tighter) and ``OR`` and group with parentheses::
 ``*`` in a job or category name matches any run of characters. ``count`` is how many times the
 category is used in the label's job: 1 per chosen classification category, 1 per object (child jobs
 are counted under their own names).
+
+A query nests at most :data:`~labelport.store.limits.MAX_SEARCH_DEPTH` parentheses and holds at
+most :data:`~labelport.store.limits.MAX_SEARCH_CONDITIONS` conditions; long chains of ``OR`` and
+``AND`` become balanced trees of SQL (SQLite refuses expressions deeper than 1,000).
 """
 
 from __future__ import annotations
@@ -16,10 +20,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, func, or_, select
+from sqlalchemy import BigInteger, ColumnElement, Table, func, literal, select
 
 from labelport.errors import FilterError
 from labelport.store import schema
+from labelport.store.limits import MAX_SEARCH_CONDITIONS, MAX_SEARCH_DEPTH
+from labelport.store.lists import all_of, any_of
+from labelport.values import shown
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<lpar>\()|(?P<rpar>\))|(?P<op>==|>=|<=|>|<)|(?P<int>\d+)"
@@ -48,7 +55,9 @@ def _tokens(query: str) -> list[tuple[str, str]]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if not match or match.end() == position:
-            raise FilterError(f"Invalid category search query: {query!r} (cannot read from {text[position:]!r}).")
+            raise FilterError(
+                f"Invalid category search query: {shown(query)} (cannot read from {shown(text[position:])})."
+            )
         kind = match.lastgroup or ""
         tokens.append((kind, match.group(kind)))
         position = match.end()
@@ -56,14 +65,17 @@ def _tokens(query: str) -> list[tuple[str, str]]:
 
 
 class _Parser:
-    def __init__(self, query: str) -> None:
+    def __init__(self, query: str, name: str) -> None:
         self.query = query
+        self.name = name
         self.tokens = _tokens(query)
         self.index = 0
+        self.depth = 0
+        self.conditions = 0
 
     def error(self, what: str) -> FilterError:
         return FilterError(
-            f"Invalid category search query: {self.query!r} ({what}). "
+            f"Invalid category search query: {shown(self.query)} ({what}). "
             "Write conditions like 'JOB.CATEGORY.count > 0', joined with AND / OR."
         )
 
@@ -89,13 +101,13 @@ class _Parser:
         items = [self.term()]
         while self._keyword("OR"):
             items.append(self.term())
-        return items[0] if len(items) == 1 else BoolOp("OR", tuple(items))
+        return _joined("OR", items)
 
     def term(self) -> Any:
         items = [self.factor()]
         while self._keyword("AND"):
             items.append(self.factor())
-        return items[0] if len(items) == 1 else BoolOp("AND", tuple(items))
+        return _joined("AND", items)
 
     def _keyword(self, word: str) -> bool:
         token = self.peek()
@@ -107,9 +119,16 @@ class _Parser:
     def factor(self) -> Any:
         kind, value = self.take()
         if kind == "lpar":
+            self.depth += 1
+            if self.depth > MAX_SEARCH_DEPTH:
+                raise FilterError(
+                    f"Filter {self.name} nests parentheses deeper than {MAX_SEARCH_DEPTH} levels: "
+                    f"{shown(self.query)}. Remove the parentheses that group nothing (AND binds tighter than OR)."
+                )
             node = self.expression()
             if self.take()[0] != "rpar":
                 raise self.error("a parenthesis is not closed")
+            self.depth -= 1
             return node
         if kind != "cond":
             raise self.error(f"expected JOB.CATEGORY.count, got {value!r}")
@@ -120,14 +139,40 @@ class _Parser:
         int_kind, number = self.take()
         if int_kind != "int":
             raise self.error(f"expected a whole number after {op!r}, got {number!r}")
-        return Condition(job, category, op, int(number))
+        if len(number.lstrip("0")) > _MAX_DIGITS:  # int() of thousands of digits is refused, or slow
+            raise self.error(f"{shown(number)} has more than {_MAX_DIGITS} digits; counts are at most 2**63-1")
+        self.conditions += 1
+        if self.conditions > MAX_SEARCH_CONDITIONS:
+            raise FilterError(
+                f"Filter {self.name} has more than {MAX_SEARCH_CONDITIONS:,} conditions: {shown(self.query)}. "
+                "Use * in job and category names to match several with one condition."
+            )
+        count = int(number)
+        if count > _MAX_COUNT:
+            raise self.error(f"{shown(number)} is more than 2**63-1")
+        return Condition(job, category, op, count)
 
 
-def parse(query: str) -> Any:
-    """Parse a category search string into a tree of :class:`Condition` and :class:`BoolOp`."""
+_MAX_COUNT = 2**63 - 1
+_MAX_DIGITS = len(str(_MAX_COUNT))
+
+
+def _joined(op: str, items: list[Any]) -> Any:
+    """One item, or a :class:`BoolOp` of them; an item with the same operator is merged into it."""
+    if len(items) == 1:
+        return items[0]
+    flat: list[Any] = []
+    for item in items:
+        flat.extend(item.items if isinstance(item, BoolOp) and item.op == op else (item,))
+    return BoolOp(op, tuple(flat))
+
+
+def parse(query: str, name: str = "category_search") -> Any:
+    """Parse a category search string (given to filter ``name``) into a tree of :class:`Condition`
+    and :class:`BoolOp`."""
     if not isinstance(query, str):
-        raise FilterError(f"Invalid category search query: {query!r} is not a string.")
-    return _Parser(query).parse()
+        raise FilterError(f"Invalid category search query: {shown(query)} is not a string.")
+    return _Parser(query, name).parse()
 
 
 def conditions(node: Any) -> list[Condition]:
@@ -148,7 +193,7 @@ def to_sql(node: Any, labels: Table) -> ColumnElement[bool]:
     """The condition on rows of ``labels`` that a parsed query expresses."""
     if isinstance(node, BoolOp):
         parts = [to_sql(item, labels) for item in node.items]
-        return and_(*parts) if node.op == "AND" else or_(*parts)
+        return all_of(parts) if node.op == "AND" else any_of(parts)
     lc = schema.label_categories
     count = func.coalesce(
         select(func.sum(lc.c.count))
@@ -160,10 +205,11 @@ def to_sql(node: Any, labels: Table) -> ColumnElement[bool]:
         .scalar_subquery(),
         0,
     )
+    value = literal(node.value, BigInteger())  # a count up to 2**63-1, which PostgreSQL's INTEGER cannot bind
     return {
-        "==": count == node.value,
-        ">=": count >= node.value,
-        "<=": count <= node.value,
-        ">": count > node.value,
-        "<": count < node.value,
+        "==": count == value,
+        ">=": count >= value,
+        "<=": count <= value,
+        ">": count > value,
+        "<": count < value,
     }[node.op]

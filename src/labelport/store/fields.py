@@ -4,8 +4,9 @@ Each object type (Asset, Label, Project, ProjectUser, User) is an :class:`Entity
 plain columns or SQL expressions (:class:`Scalar`), values built from several columns
 (:class:`Computed`, e.g. ``resolution {width height}``) or links to other entities (:class:`Link`,
 e.g. ``labels`` or ``latestLabel``). A list of dotted paths becomes a :class:`Plan`: the columns to
-select from the root table, and one batched query per link and page (``WHERE key IN (…)``), never
-one query per row.
+select from the root table, and one batched query per link and page (``WHERE key IN (…)``, the keys
+in one parameter: :func:`labelport.store.lists.in_values`), never one query per row. A path has at
+most :data:`~labelport.store.limits.MAX_FIELD_DEPTH` names.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from sqlalchemy import ColumnElement, Connection, Table, and_, func, select, tru
 from labelport.errors import UnknownFieldError
 from labelport.media import MEDIA_PREFIX
 from labelport.store import schema
-from labelport.store.bulk import IN_CHUNK
+from labelport.store.limits import MAX_FIELD_DEPTH
+from labelport.store.lists import in_values
+from labelport.values import shown
 
 Build = Callable[[dict[str, Any], "Context"], Any]
 
@@ -407,10 +410,15 @@ def parse_fields(entity_name: str, fields: Sequence[str] | None) -> dict[str, An
     tree: dict[str, Any] = {}
     for path in paths:
         if not isinstance(path, str) or not path:
-            raise UnknownFieldError(f"Every field must be a non-empty dotted path, got {path!r}.")
+            raise UnknownFieldError(f"Every field must be a non-empty dotted path, got {shown(path)}.")
         if "..." in path:
             continue  # GraphQL fragments: accepted by Kili's builder, meaningless here
-        _add_path(entity, tree, path.split("."), path)
+        parts = path.split(".")
+        if len(parts) > MAX_FIELD_DEPTH:
+            raise UnknownFieldError(
+                f"Field {shown(path)} has {len(parts):,} names; a field path has at most {MAX_FIELD_DEPTH}."
+            )
+        _add_path(entity, tree, parts, path)
     if not tree:
         raise UnknownFieldError(f"Select at least one field of {entity_name}.")
     return tree
@@ -506,21 +514,20 @@ def _load_link(conn: Connection, link: Link, plan: Plan, keys: Iterable[Any], ct
     remote = table.c[link.remote]
     keys = sorted(keys)
     grouped: dict[Any, Any] = {}
+    if not keys:
+        return grouped
     if link.remote not in plan.extra_columns:
         plan.extra_columns.append(link.remote)
-    columns = plan.columns()
-    for start in range(0, len(keys), IN_CHUNK):
-        chunk = keys[start : start + IN_CHUNK]
-        condition = remote.in_(chunk)
-        if link.where is not None:
-            condition = and_(condition, link.where(table))
-        query = select(*columns).where(condition).order_by(remote, *(table.c[name] for name in link.order_by))
-        rows = conn.execute(query).all()
-        objects = materialize(conn, plan, rows, ctx)
-        for row, obj in zip(rows, objects, strict=True):
-            owner = row._mapping[link.remote]
-            if link.many:
-                grouped.setdefault(owner, []).append(obj)
-            else:
-                grouped.setdefault(owner, obj)
+    condition = in_values(remote, keys)
+    if link.where is not None:
+        condition = and_(condition, link.where(table))
+    query = select(*plan.columns()).where(condition).order_by(remote, *(table.c[name] for name in link.order_by))
+    rows = conn.execute(query).all()
+    objects = materialize(conn, plan, rows, ctx)
+    for row, obj in zip(rows, objects, strict=True):
+        owner = row._mapping[link.remote]
+        if link.many:
+            grouped.setdefault(owner, []).append(obj)
+        else:
+            grouped.setdefault(owner, obj)
     return grouped

@@ -8,7 +8,11 @@ exception: they exclude the assets that have any such label.
 
 Kili's deprecated ``_gt``/``_lt`` forms are strict comparisons here (Kili sends them as ``>=`` and
 ``<=``); each warns and names its replacement. An unknown filter, a filter of Kili's hosted workflow
-that labelport does not have, or a value of the wrong kind raises :class:`FilterError` naming it.
+that labelport does not have, or a value of the wrong kind raises :class:`FilterError` naming it, as
+does a value outside what both databases bind (:mod:`labelport.store.limits`).
+
+A list goes to the database as one parameter whatever its length, and long chains of ``OR`` /
+``AND`` are nested as balanced trees (:mod:`labelport.store.lists`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import orjson
@@ -25,7 +30,10 @@ from labelport._warnings import warn
 from labelport.enums import AssetStatus, LabelType
 from labelport.errors import FilterError, ValidationError
 from labelport.store import category_search, schema
+from labelport.store.limits import MAX_METADATA_KEYS, check_texts, is_number, number_beyond
+from labelport.store.lists import FEW_VALUES, any_of, contains_any, in_values, unique
 from labelport.timeutil import day_range, parse_ts
+from labelport.values import check_text, shown
 
 A, L, U, P, M = schema.assets, schema.labels, schema.users, schema.projects, schema.project_members
 AM = schema.asset_metadata
@@ -53,30 +61,38 @@ UNSUPPORTED: dict[str, str] = {
 
 
 def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise FilterError(f"Filter {name} needs a number, got {value!r}.")
+    if not is_number(value) or (isinstance(value, float) and not math.isfinite(value)):
+        raise FilterError(f"Filter {name} needs a number, got {shown(value)}.")
+    _in_range(name, value)
     return float(value)
+
+
+def _in_range(name: str, value: int | float) -> None:
+    problem = number_beyond(value)
+    if problem is not None:
+        raise FilterError(f"Filter {name}: {shown(value)} is out of range: {problem}.")
 
 
 def _string(name: str, value: Any) -> str:
     if not isinstance(value, str):
-        raise FilterError(f"Filter {name} needs a string, got {value!r}.")
-    return value
+        raise FilterError(f"Filter {name} needs a string, got {shown(value)}.")
+    return check_text(value, f"Filter {name}:", error=FilterError)
 
 
 def _strings(name: str, value: Any) -> list[str]:
+    """The distinct strings of a list filter, in their first order."""
     if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
-        raise FilterError(f"Filter {name} needs a list of strings, e.g. {name}=[{value!r}], got {value!r}.")
+        raise FilterError(f"Filter {name} needs a list of strings, e.g. {name}=[{shown(value)}], got {shown(value)}.")
     items = list(value)
     for item in items:
         if not isinstance(item, str):
-            raise FilterError(f"Filter {name} needs a list of strings; {item!r} is not one.")
-    return items
+            raise FilterError(f"Filter {name} needs a list of strings; {shown(item)} is not one.")
+    return check_texts(f"Filter {name}:", unique(items), FilterError)  # type: ignore[arg-type]
 
 
 def _boolean(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise FilterError(f"Filter {name} needs True or False, got {value!r}.")
+        raise FilterError(f"Filter {name} needs True or False, got {shown(value)}.")
     return value
 
 
@@ -95,12 +111,6 @@ def _deprecated(name: str) -> None:
         f"Filter {name} is deprecated; use {replacement} (labelport compares {name} strictly).",
         DeprecationWarning,
     )
-
-
-def _contains_any(column: ColumnElement[Any], parts: list[str]) -> ColumnElement[bool]:
-    if not parts:
-        return false()
-    return or_(*(column.contains(part, autoescape=True) for part in parts))
 
 
 # -- reusable builders --------------------------------------------------------------------------------
@@ -165,6 +175,10 @@ def _dates(prefix: str, table: Table, legacy: bool = False) -> dict[str, Builder
 
 
 def _timestamp(name: str, value: Any, *, end_of_day: bool = False) -> str:
+    if not isinstance(value, str | date):  # datetime is a date; a message must not print a huge integer
+        raise FilterError(f"Filter {name} must be a date 'YYYY-MM-DD' or an ISO date-time, not {shown(value)}.")
+    if isinstance(value, str):
+        check_text(value, f"Filter {name}:", error=FilterError)
     try:
         return parse_ts(value, f"Filter {name}", end_of_day=end_of_day)
     except ValidationError as error:
@@ -182,24 +196,24 @@ def _on_day(table: Table) -> Builder:
 
 def _author_matches(names: list[str]) -> ColumnElement[bool]:
     """Labels whose author's first name, last name, "first last" or email is among ``names``."""
-    wanted = [name.strip().lower() for name in names]
+    wanted = unique([name.strip().lower() for name in names])
     full = func.lower(U.c.firstname + " " + U.c.lastname)
     user_match = or_(
-        func.lower(U.c.firstname).in_(wanted),
-        func.lower(U.c.lastname).in_(wanted),
-        full.in_(wanted),
-        U.c.email.in_(wanted),
+        in_values(func.lower(U.c.firstname), wanted),
+        in_values(func.lower(U.c.lastname), wanted),
+        in_values(full, wanted),
+        in_values(U.c.email, wanted),
     )
     return L.c.author_pk.in_(select(U.c.pk).where(user_match))
 
 
 def _users_by_email_or_id(values: list[str]) -> Any:
-    lowered = [value.lower() for value in values]
-    return select(U.c.pk).where(or_(U.c.email.in_(lowered), U.c.id.in_(values)))
+    lowered = unique([value.lower() for value in values])
+    return select(U.c.pk).where(or_(in_values(U.c.email, lowered), in_values(U.c.id, values)))
 
 
 def _category_search(value: Any, ctx: FilterContext, name: str = "") -> ColumnElement[bool]:
-    tree = category_search.parse(_string(name, value))
+    tree = category_search.parse(_string(name, value), name)
     if ctx.ontology_jobs is not None:
         for condition in category_search.conditions(tree):
             if "*" in condition.job:
@@ -207,19 +221,19 @@ def _category_search(value: Any, ctx: FilterContext, name: str = "") -> ColumnEl
             job = ctx.ontology_jobs.get(condition.job)
             if job is None:
                 raise FilterError(
-                    f"Invalid category search query: {value!r}: job {condition.job!r} is not in the "
+                    f"Invalid category search query: {shown(value)}: job {condition.job!r} is not in the "
                     f"ontology; jobs are: {', '.join(ctx.ontology_jobs)}."
                 )
             if "*" not in condition.category and condition.category not in job.categories:
                 raise FilterError(
-                    f"Invalid category search query: {value!r}: job {condition.job!r} has no category "
+                    f"Invalid category search query: {shown(value)}: job {condition.job!r} has no category "
                     f"{condition.category!r}; categories are: {', '.join(job.categories)}."
                 )
     return category_search.to_sql(tree, L)
 
 
 def _label_type_in(value: Any, _ctx: FilterContext, name: str = "") -> ColumnElement[bool]:
-    return L.c.label_type.in_(_choices(name, value, LabelType))
+    return in_values(L.c.label_type, _choices(name, value, LabelType))
 
 
 def _author_in(value: Any, _ctx: FilterContext, name: str = "") -> ColumnElement[bool]:
@@ -280,7 +294,7 @@ def _eq(table: Table, column: str, check: Callable[[str, Any], Any]) -> Builder:
 
 def _in(table: Table, column: str, negate: bool = False) -> Builder:
     def build(value: Any, _ctx: FilterContext, name: str = "") -> ColumnElement[bool]:
-        clause = table.c[column].in_(_strings(name, value))
+        clause = in_values(table.c[column], _strings(name, value))
         return not_(clause) if negate else clause
 
     return build
@@ -288,19 +302,19 @@ def _in(table: Table, column: str, negate: bool = False) -> Builder:
 
 def _contains(table: Table, column: str) -> Builder:
     def build(value: Any, _ctx: FilterContext, name: str = "") -> ColumnElement[bool]:
-        return _contains_any(table.c[column], _strings(name, value))
+        return contains_any(table.c[column], _strings(name, value))
 
     return build
 
 
 def _external_id_contains(value: Any, ctx: FilterContext, name: str = "") -> ColumnElement[bool]:
     _deprecated(name)
-    return A.c.external_id.in_(_strings(name, value))
+    return in_values(A.c.external_id, _strings(name, value))
 
 
 def _status_in(table: Table) -> Builder:
     def build(value: Any, _ctx: FilterContext, name: str = "") -> ColumnElement[bool]:
-        return table.c.status.in_(_choices(name, value, AssetStatus))
+        return in_values(table.c.status, _choices(name, value, AssetStatus))
 
     return build
 
@@ -328,38 +342,84 @@ def metadata_text(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+#: Up to this many keys, ``metadata_where`` is one ``EXISTS`` per key; beyond, one count of the keys that match.
+_METADATA_EXISTS_KEYS = 8
+
+
 def _metadata_where(value: Any, _ctx: FilterContext, name: str = "") -> ColumnElement[bool]:
     if not isinstance(value, Mapping) or not value:
         raise FilterError(
             f"Filter {name} needs a non-empty dict: {{key: value}}, {{key: [v1, v2]}} or {{key: [min, max]}}."
         )
-    clauses = []
+    if len(value) > MAX_METADATA_KEYS:
+        raise FilterError(
+            f"Filter {name} has {len(value):,} keys; at most {MAX_METADATA_KEYS:,}: filter on fewer keys, "
+            "or on a list of values for one key."
+        )
+    # With many keys, each list of values is one parameter, so that the statement binds 3 per key.
+    few = FEW_VALUES if len(value) <= _METADATA_EXISTS_KEYS else 0
+    matches: list[tuple[str, ColumnElement[bool]]] = []
     for key, wanted in value.items():
         if not isinstance(key, str):
-            raise FilterError(f"Filter {name}: metadata keys are strings, got {key!r}.")
-        if (
-            isinstance(wanted, list | tuple)
-            and len(wanted) == 2
-            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in wanted)
-        ):
-            low, high = sorted(float(v) for v in wanted)
-            match = AM.c.value_num.between(low, high)
-        elif isinstance(wanted, list | tuple):
-            match = or_(false(), *(_metadata_equals(v) for v in wanted))
-        elif wanted is None or isinstance(wanted, dict):
-            raise FilterError(f"Filter {name}: value for {key!r} must be a string, number, bool or list.")
-        else:
-            match = _metadata_equals(wanted)
-        clauses.append(exists().where(AM.c.asset_pk == A.c.pk, AM.c.key == key, match))
-    return and_(*clauses)
+            raise FilterError(f"Filter {name}: metadata keys are strings, got {shown(key)}.")
+        check_text(key, f"Filter {name}: metadata key", error=FilterError)
+        matches.append((key, _metadata_match(name, key, wanted, few)))
+    if len(matches) <= _METADATA_EXISTS_KEYS:
+        return and_(*(exists().where(AM.c.asset_pk == A.c.pk, AM.c.key == key, match) for key, match in matches))
+    # Many keys: one sub-query counts the asset's keys whose value matches (a key is stored once
+    # per asset), rather than one EXISTS per key, which PostgreSQL's planner cannot join in time.
+    matched = (
+        select(func.count())
+        .where(
+            AM.c.asset_pk == A.c.pk,
+            in_values(AM.c.key, [key for key, _match in matches]),
+            any_of([and_(AM.c.key == key, match) for key, match in matches]),
+        )
+        .scalar_subquery()
+    )
+    return matched == len(matches)
 
 
-def _metadata_equals(wanted: Any) -> ColumnElement[bool]:
-    number = metadata_number(wanted)
-    text_match = AM.c.value_text == metadata_text(wanted)
-    if number is None:
-        return text_match
-    return or_(text_match, AM.c.value_num == number)
+def _metadata_match(name: str, key: str, wanted: Any, few: int) -> ColumnElement[bool]:
+    """The condition on a stored value of ``key`` that ``metadata_where={key: wanted}`` asks for."""
+    if isinstance(wanted, list | tuple) and len(wanted) == 2 and all(is_number(v) for v in wanted):
+        for bound in wanted:
+            if isinstance(bound, float) and math.isnan(bound):
+                raise FilterError(f"Filter {name}: the range for {shown(key)} has a NaN bound; give two numbers.")
+            _in_range(name, bound)
+        low, high = sorted(float(v) for v in wanted)
+        return AM.c.value_num.between(low, high)
+    if isinstance(wanted, list | tuple):
+        texts: list[str] = []
+        numbers: list[float] = []
+        for item in wanted:
+            text, number = _metadata_value(name, key, item)
+            texts.append(text)
+            if number is not None:
+                numbers.append(number)
+        return or_(in_values(AM.c.value_text, texts, few), in_values(AM.c.value_num, numbers, few))
+    if wanted is None or isinstance(wanted, dict):
+        raise FilterError(f"Filter {name}: value for {shown(key)} must be a string, number, bool or list.")
+    text, number = _metadata_value(name, key, wanted)
+    text_match = AM.c.value_text == text
+    return text_match if number is None else or_(text_match, AM.c.value_num == number)
+
+
+def _metadata_value(name: str, key: str, wanted: Any) -> tuple[str, float | None]:
+    """The text and the number (if any) a stored value equal to ``wanted`` has."""
+    if is_number(wanted):
+        if isinstance(wanted, float) and not math.isfinite(wanted):
+            raise FilterError(
+                f"Filter {name}: value for {shown(key)} is {wanted!r}; metadata hold finite numbers only."
+            )
+        _in_range(name, wanted)
+    elif isinstance(wanted, str):
+        check_text(wanted, f"Filter {name}: value for {shown(key)}", error=FilterError)
+    try:
+        text = metadata_text(wanted)
+    except TypeError as error:  # orjson: a nested integer beyond 64 bits, a lone surrogate
+        raise FilterError(f"Filter {name}: value for {shown(key)} cannot be written as JSON ({error}).") from None
+    return text, metadata_number(wanted)
 
 
 ASSET_FILTERS: dict[str, Builder] = {

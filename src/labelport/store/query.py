@@ -12,16 +12,22 @@ from labelport._gc import gc_paused
 from labelport.errors import ValidationError
 from labelport.store.engine import Store
 from labelport.store.fields import ENTITIES, Context, make_plan, materialize, parse_fields
+from labelport.store.limits import MAX_INT, int_beyond
+from labelport.values import shown
 
 #: Root rows fetched per query. Links (labels, authors…) are fetched once per page.
 PAGE_SIZE = 500
 
 
 def check_paging(first: Any, skip: Any) -> None:
+    """``first`` and ``skip`` are whole numbers from 0 to 2**63-1 (what both databases' LIMIT and OFFSET take)."""
     if first is not None and (isinstance(first, bool) or not isinstance(first, int) or first < 0):
-        raise ValidationError(f"first must be a whole number ≥ 0 or None, got {first!r}.")
+        raise ValidationError(f"first must be a whole number ≥ 0 or None, got {shown(first)}.")
     if isinstance(skip, bool) or not isinstance(skip, int) or skip < 0:
-        raise ValidationError(f"skip must be a whole number ≥ 0, got {skip!r}.")
+        raise ValidationError(f"skip must be a whole number ≥ 0, got {shown(skip)}.")
+    for name, value in (("first", first), ("skip", skip)):
+        if value is not None and int_beyond(value, 0, MAX_INT) is not None:
+            raise ValidationError(f"{name} must be at most 2**63-1, got {shown(value)}.")
 
 
 def count(store: Store, entity_name: str, where: Sequence[ColumnElement[bool]]) -> int:
