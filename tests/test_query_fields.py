@@ -263,3 +263,14 @@ def test_parsed_label_output(client, filled):
         ValidationError, match=re.escape("output_format='parsed_label' needs 'jsonResponse' in fields.")
     ):
         client.labels(filled.project, fields=["id"], output_format="parsed_label")
+
+
+def test_fields_that_are_not_a_list_are_refused_by_name(client, image_project):
+    from labelport.errors import UnknownFieldError
+
+    with pytest.raises(
+        UnknownFieldError, match=r"^fields must be a list of field paths, e\.g\. \['id'\], got <object object at"
+    ):
+        client.assets(image_project, fields=object())
+    with pytest.raises(UnknownFieldError, match=r"^fields must be a list of field paths, e\.g\. \['id'\], got 3\.$"):
+        client.labels(image_project, fields=3)

@@ -404,9 +404,11 @@ class Plan:
 def parse_fields(entity_name: str, fields: Sequence[str] | None) -> dict[str, Any]:
     """Turn dotted paths into a nested, ordered selection tree, checking every name."""
     entity = ENTITIES[entity_name]
-    paths = list(entity.default_fields if fields is None else fields)
     if isinstance(fields, str):
         raise UnknownFieldError(f"fields must be a list of field paths, e.g. [{fields!r}], not a string.")
+    if fields is not None and not isinstance(fields, list | tuple | set | frozenset | dict):
+        raise UnknownFieldError(f"fields must be a list of field paths, e.g. ['id'], got {shown(fields)}.")
+    paths = list(entity.default_fields if fields is None else fields)
     tree: dict[str, Any] = {}
     for path in paths:
         if not isinstance(path, str) or not path:
