@@ -196,7 +196,7 @@ def test_bad_arguments_are_refused_and_store_nothing(client):
         (
             lambda: client.create_api_key("alice@example.com", "line\nbreak"),
             ValidationError,
-            "API key name 'line\\nbreak' holds a control character ('\\n') at position 4; remove it.",
+            "API key name 'line\\nbreak' holds a control character (U+000A) at position 4: remove it.",
         ),
         (
             lambda: client.create_api_key("alice@example.com", "n" * 201),

@@ -36,8 +36,8 @@ EXTERNAL_IDS = [
     "{braces},commas",
     "NULL",
     " spaced ",
-    "tab\there",
-    "new\nline",
+    "back\\slash",
+    "under_score",
     "100%",
 ]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from labelport.export import pipeline
+from labelport.services.exports import export_where
 from labelport.services.projects import get_project
 from labelport.store import query
 from tests.factories import box, boxes
@@ -195,5 +195,5 @@ def test_export_selection_by_250000_ids(client, image_project):
     size = 250_001
     asset_ids = [ids[1], ids[3], *(f"no-such-id-{i}" for i in range(size - 2))]
     external_ids = [external_id(4), *(f"no-such-asset-{i}" for i in range(size - 1))]
-    assert query.count(client.store, "Asset", pipeline.build_where(project, asset_ids, None, None)) == 2
-    assert query.count(client.store, "Asset", pipeline.build_where(project, None, external_ids, None)) == 1
+    assert query.count(client.store, "Asset", export_where(project, asset_ids, None, None)) == 2
+    assert query.count(client.store, "Asset", export_where(project, None, external_ids, None)) == 1
