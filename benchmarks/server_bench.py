@@ -581,6 +581,7 @@ def _with_response(variables: Any, recorded: dict[str, Any], response: dict[str,
 @dataclass
 class Outcome:
     label: str
+    load: float  # the machine's 1-minute load average when the load phases started
     phases: list[Phase]
     sdk_seconds: float
     floor_seconds: float
@@ -667,6 +668,7 @@ def run_configuration(
             checks.append(("kili.assets answers as Client.assets", same, f"{through['count']:,} assets"))
             before = {row["id"] for row in client.labels(built.project_id, fields=["id"], type_in=["DEFAULT"])}
         # 3. load
+        load = os.getloadavg()[0]
         phases.append(
             run_clients(
                 Phase("(a) assets pages"), port, page_clients(recorded["assets"], keys, assets), args.seconds, stop
@@ -762,12 +764,13 @@ def run_configuration(
             + (f"; {len(differences)} differ, e.g. {differences[:2]}" if differences else ""),
         )
     )
-    return Outcome(label, phases, through["seconds"], floor["seconds"], min(times), checks)
+    return Outcome(label, load, phases, through["seconds"], floor["seconds"], min(times), checks)
 
 
 def report(outcome: Outcome, assets: int, clients: int) -> None:
     print_table(
-        f"{outcome.label}: {assets:,} assets, {clients} concurrent clients — {machine()}",
+        f"{outcome.label}: {assets:,} assets, {clients} concurrent clients — {machine()}, {os.cpu_count()} cores, "
+        f"load average {outcome.load:.1f} at the start of the phases",
         HEADERS,
         [phase.row() for phase in outcome.phases],
     )
@@ -830,7 +833,10 @@ def main() -> int:
             rows.append([outcome.label, *phase.row()])
     print_table(f"summary — {args.assets:,} assets, {args.clients} clients — {machine()}", ["store", *HEADERS], rows)
     for outcome in outcomes:
-        print(f"{outcome.label}: kili.assets through the server {outcome.ratio:.2f}× Client.assets in process")
+        print(
+            f"{outcome.label}: kili.assets through the server {outcome.ratio:.2f}× Client.assets in process, "
+            f"the SDK alone {outcome.floor_seconds / outcome.client_seconds:.2f}× (load average {outcome.load:.1f})"
+        )
     failed = [(outcome.label, name) for outcome in outcomes for name, passed, _ in outcome.checks if not passed] + [
         (outcome.label, phase.name) for outcome in outcomes for phase in outcome.phases if phase.errors
     ]
