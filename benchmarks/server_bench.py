@@ -48,6 +48,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -827,6 +828,8 @@ def main() -> int:
         stop.set()
         print("\ninterrupted: every process started was stopped", file=sys.stderr)
         return 130
+    finally:
+        shutil.rmtree(sdk.home, ignore_errors=True)
     rows = []
     for outcome in outcomes:
         for phase in outcome.phases:
