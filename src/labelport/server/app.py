@@ -33,6 +33,7 @@ import orjson
 from ariadne import load_schema_from_path, make_executable_schema
 from graphql import (
     ASTValidationRule,
+    DocumentNode,
     FieldNode,
     GraphQLError,
     GraphQLSchema,
@@ -51,6 +52,7 @@ from starlette.routing import Route
 
 from labelport import settings
 from labelport.errors import LabelportError, NotFound, PermissionDenied
+from labelport.lru import Lru
 from labelport.server import resolvers, uploads
 from labelport.services import api_keys, media_access
 from labelport.services.context import ActingContext
@@ -65,6 +67,10 @@ MEDIA_PATH = "/api/label/v2/media"
 #: The schema's version, from its text: the SDK keeps an introspected schema per version.
 SCHEMA_VERSION = hashlib.sha256(SCHEMA_FILE.read_bytes()).hexdigest()[:12]
 _MEDIA_KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{64}(\.[A-Za-z0-9_-]{1,16})?$")
+#: Valid documents kept by query text (the SDK sends one text for every page of a call: parsing and
+#: validating it again cost more than the page's SQL), for texts of at most DOCUMENT_TEXT_LIMIT characters.
+DOCUMENTS_KEPT = 256
+DOCUMENT_TEXT_LIMIT = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,7 @@ class _State:
     schema: GraphQLSchema | None = None
     secret: bytes = b""
     rules: tuple[type[ASTValidationRule], ...] = field(default_factory=tuple)
+    documents: Lru[str, DocumentNode] = field(default_factory=lambda: Lru(DOCUMENTS_KEPT))
 
 
 def create_app(config: ServerConfig) -> Starlette:
@@ -286,13 +293,17 @@ def _execute(
     state: _State, query: str, variables: dict[str, Any] | None, operation: str | None, context: Any
 ) -> dict[str, Any]:
     assert state.schema is not None
-    try:
-        document = parse(query, max_tokens=50_000)
-    except GraphQLError as error:
-        return {"errors": [_format(error)]}
-    errors = validate(state.schema, document, state.rules, max_errors=20)
-    if errors:
-        return {"errors": [_format(error) for error in errors]}
+    document = state.documents.get(query)
+    if document is None:
+        try:
+            document = parse(query, max_tokens=50_000)
+        except GraphQLError as error:
+            return {"errors": [_format(error)]}
+        errors = validate(state.schema, document, state.rules, max_errors=20)
+        if errors:
+            return {"errors": [_format(error) for error in errors]}
+        if len(query) <= DOCUMENT_TEXT_LIMIT:
+            state.documents.put(query, document)
     result = execute(state.schema, document, variable_values=variables, operation_name=operation, context_value=context)
     answer: dict[str, Any] = {"data": result.data}
     if result.errors:
