@@ -24,7 +24,7 @@ import multiprocessing
 import os
 import sys
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -123,7 +123,7 @@ def _start(setup: _Setup) -> None:
 def _malloc_trim() -> Callable[[int], int] | None:
     """glibc's ``malloc_trim``, or None elsewhere."""
     try:
-        return ctypes.CDLL("libc.so.6").malloc_trim  # type: ignore[no-any-return]
+        return ctypes.CDLL("libc.so.6").malloc_trim
     except (OSError, AttributeError):
         return None
 
@@ -203,7 +203,7 @@ def converted(
     one_label_per_output: bool,
     workers: int,
     page_size: int | None = None,
-) -> Iterator[Converted]:
+) -> Generator[Converted, None, None]:
     """Every selected asset, in export order, converted by ``workers`` processes, as ``conn`` (a
     :meth:`Store.snapshot` of ``store``, open until this ends) sees it."""
     size = page_size or PAGE_SIZE
@@ -229,9 +229,9 @@ def converted(
                     break
             while pending:
                 page = pending.popleft().result()
-                task = next(pages, None)
-                if task is not None:
-                    pending.append(pool.submit(_convert_page, task))
+                following = next(pages, None)
+                if following is not None:
+                    pending.append(pool.submit(_convert_page, following))
                 yield from page
         finally:
             for future in pending:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from contextlib import closing
 from datetime import datetime
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -253,7 +253,7 @@ def _export(
     writer = spec.writer(ctx)
     writer.open()
     workers = report.workers = parallel.worker_count(options.workers, matched, store, writer)
-    stream: Iterator[parallel.Converted] = (
+    stream: Generator[parallel.Converted, None, None] = (
         parallel.converted(store, conn, where, ctx, selection, spec.one_label_per_output, workers)
         if workers > 1
         else ((asset, None) for asset in source.stream(conn, media_dir, where, selection, project.input_type))

@@ -37,13 +37,18 @@ from graphql import (
     FieldNode,
     GraphQLError,
     GraphQLSchema,
-    ValidationContext,
-    execute,
+    execute_sync,
     parse,
     specified_rules,
     validate,
 )
-from graphql.language import FragmentSpreadNode, InlineFragmentNode, OperationDefinitionNode, SelectionSetNode
+from graphql.language import (
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -304,7 +309,9 @@ def _execute(
             return {"errors": [_format(error) for error in errors]}
         if len(query) <= DOCUMENT_TEXT_LIMIT:
             state.documents.put(query, document)
-    result = execute(state.schema, document, variable_values=variables, operation_name=operation, context_value=context)
+    result = execute_sync(
+        state.schema, document, variable_values=variables, operation_name=operation, context_value=context
+    )
     answer: dict[str, Any] = {"data": result.data}
     if result.errors:
         answer["errors"] = [_format(error) for error in result.errors]
@@ -338,13 +345,12 @@ def _limits(max_depth: int, max_fields: int) -> type[ASTValidationRule]:
 
     class Limits(ASTValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_args: Any) -> None:
-            context: ValidationContext = self.context
+            context = self.context
             fragments = {
-                name: fragment.selection_set
-                for name, fragment in (
-                    (f.name.value, f) for f in context.document.definitions if hasattr(f, "type_condition")
-                )
-            }  # type: ignore[attr-defined]
+                definition.name.value: definition.selection_set
+                for definition in context.document.definitions
+                if isinstance(definition, FragmentDefinitionNode)
+            }
             depth, count = _measure(node.selection_set, fragments, 1, set())
             if depth > max_depth:
                 context.report_error(

@@ -487,9 +487,12 @@ def resolve_append_many_labels(
         raise ValidationError("labelport projects use workflow V1, which has no steps: leave step_name out.")
     labels = [item or {} for item in data.get("labelsData") or []]
     project_id, _ids, _external = _asset_ids(where) if where else (None, None, None)
-    asset_ids = [item.get("assetID") for item in labels]
-    if any(not isinstance(asset_id, str) for asset_id in asset_ids):
-        raise ValidationError("appendManyLabels: every labelsData item needs its assetID.")
+    asset_ids: list[str] = []
+    for item in labels:
+        asset_id = item.get("assetID")
+        if not isinstance(asset_id, str):
+            raise ValidationError("appendManyLabels: every labelsData item needs its assetID.")
+        asset_ids.append(asset_id)
     authors = [item.get("authorID") for item in labels]
     model_names = {item.get("modelName") for item in labels}
     if len(model_names) > 1:

@@ -583,7 +583,7 @@ def append_labels(
         authors = users.author_pks(ctx, tx, author_id_array, size)
         acting = users.acting_user_pk(ctx, tx)
         by_others = any(author != acting for author in authors)
-        action = Action.LABEL_FOR_OTHERS if by_others else _LABEL_ACTION.get(kind, Action.LABEL_FOR_OTHERS)
+        action = Action.LABEL_FOR_OTHERS if by_others else _LABEL_ACTION.get(LabelType(kind), Action.LABEL_FOR_OTHERS)
         permissions.require(ctx, tx.conn, project, action)
         appended = append_and_mark(
             tx.conn,

@@ -57,12 +57,13 @@ def ensure_postgres_database(url: str | URL) -> None:
 
 def _sqlite_engine(url: str) -> Engine:
     parsed = make_url(url)
-    in_memory = parsed.database in (None, "", ":memory:")
+    database = parsed.database or ""
+    in_memory = database in ("", ":memory:")
     options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
     if in_memory:
         options["poolclass"] = StaticPool
     else:
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, **options)
 
     @event.listens_for(engine, "connect")

@@ -494,7 +494,7 @@ def materialize(conn: Connection, plan: Plan, rows: Sequence[Any], ctx: Context)
             value = m[label]
             values[key] = decode(value) if decode is not None and value is not None else value
         for key, computed, sub in plan.computed:
-            value = computed.build(m, ctx)  # type: ignore[arg-type]
+            value = computed.build(m, ctx)
             values[key] = _select_sub(value, sub)
         for key, link, _subplan in plan.links:
             found = linked[key].get(m[link.local])

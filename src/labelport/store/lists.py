@@ -122,6 +122,7 @@ def _array(param: BindParameter[Any], compiler: SQLCompiler, **kw: Any) -> str:
     an array constant is hashed once in every plan.
     """
     kw["literal_execute"] = True
+    assert isinstance(param.type, ListParam)
     return f"{compiler.process(param, **kw)}::{_ARRAY_TYPES[type(param.type.item)]}"
 
 
@@ -152,12 +153,12 @@ class _ListCondition(ColumnElement[bool]):
     _is_implicitly_boolean = True
     _traverse_internals = [  # noqa: RUF012 (SQLAlchemy's declaration of the children, for cache keys and copies)
         ("expr", InternalTraversal.dp_clauseelement),
-        ("params", InternalTraversal.dp_clauseelement_list),
+        ("list_params", InternalTraversal.dp_clauseelement_list),
     ]
 
     def __init__(self, expr: ColumnElement[Any], *params: BindParameter[Any]) -> None:
         self.expr = expr
-        self.params = list(params)
+        self.list_params: list[BindParameter[Any]] = list(params)
 
     @property
     def _from_objects(self) -> list[Any]:
@@ -181,7 +182,7 @@ class _Position(_ListCondition):
 
 
 def _parts(element: _ListCondition, compiler: SQLCompiler, **kw: Any) -> tuple[str, list[str]]:
-    return compiler.process(element.expr, **kw), [compiler.process(param, **kw) for param in element.params]
+    return compiler.process(element.expr, **kw), [compiler.process(param, **kw) for param in element.list_params]
 
 
 @compiles(_InValues)
@@ -192,7 +193,7 @@ def _in_values_sqlite(element: _InValues, compiler: SQLCompiler, **kw: Any) -> s
 
 @compiles(_InValues, "postgresql")
 def _in_values_postgresql(element: _InValues, compiler: SQLCompiler, **kw: Any) -> str:
-    (values,) = element.params
+    (values,) = element.list_params
     return f"{compiler.process(element.expr, **kw)} = ANY({_array(values, compiler, **kw)})"
 
 
@@ -226,7 +227,7 @@ def _lookup_postgresql(element: _LookupParts, compiler: SQLCompiler, **kw: Any) 
     # ``= ANY(array constant)`` hashes a long array once per statement (PostgreSQL ≥ 14); ``IN
     # (SELECT unnest(…))`` would only hash it when it fits in work_mem, else scan it for every substring.
     expr = compiler.process(element.expr, **kw)
-    lengths, parts = (_array(param, compiler, **kw) for param in element.params)
+    lengths, parts = (_array(param, compiler, **kw) for param in element.list_params)
     return (
         f"EXISTS (SELECT 1 FROM unnest({lengths}) AS lp_len(n), "
         f"generate_series(1, length({expr}) - lp_len.n + 1) AS lp_pos(i) "
@@ -247,7 +248,7 @@ def in_values(expr: ColumnElement[Any], values: Sequence[Value], few: int = FEW_
 
 def contains_any(expr: ColumnElement[Any], parts: Sequence[str]) -> ColumnElement[bool]:
     """The text ``expr`` contains one of ``parts`` (case-sensitive, on both databases)."""
-    parts = unique(parts)
+    parts = [str(part) for part in unique(parts)]
     if not parts:
         return false()
     if "" in parts:
@@ -255,7 +256,7 @@ def contains_any(expr: ColumnElement[Any], parts: Sequence[str]) -> ColumnElemen
     lengths = sorted({len(part) for part in parts})
     if len(parts) <= max(FEW_PARTS, min(PARTS_PER_LENGTH * len(lengths), MANY_PARTS)):
         return any_of([_Position(expr, bindparam(None, part, type_=String(), unique=True)) for part in parts])
-    return _LookupParts(expr, _list_param(lengths, Integer()), _list_param(parts))  # type: ignore[arg-type]
+    return _LookupParts(expr, _list_param(lengths, Integer()), _list_param(parts))
 
 
 class _Parenthesized(ColumnElement[bool]):

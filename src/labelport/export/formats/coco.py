@@ -32,7 +32,7 @@ from labelport.export import geometry
 from labelport.export.archive import Archive, Member
 from labelport.export.detection import SHAPE_TOOLS, note_unexported
 from labelport.export.formats import register
-from labelport.export.formats.base import HONOURED, FormatSpec, Refused, StagedWriter, object_job, split_of
+from labelport.export.formats.base import HONOURED, FormatSpec, OptionRule, Refused, StagedWriter, object_job, split_of
 from labelport.export.geometry import Point
 from labelport.export.media import add_media
 from labelport.export.model import ExportAsset
@@ -70,7 +70,7 @@ def frame_beyond(count: int) -> str:
 
 
 #: How COCO takes each option (checked by the pipeline before anything is written).
-OPTIONS = {
+OPTIONS: dict[str, OptionRule] = {
     "layout": HONOURED,
     "single_file": HONOURED,  # the merged layout: one file means one target
     "with_assets": HONOURED,

@@ -35,6 +35,7 @@ from labelport.export.formats.base import (
     NO_DATASET_ROOT,
     NO_SPLIT,
     FormatSpec,
+    OptionRule,
     Refused,
     Writer,
     object_job,
@@ -403,7 +404,7 @@ class GeoJsonWriter(Writer):
 
 
 #: How GeoJSON takes each option (checked by the pipeline before anything is written).
-OPTIONS = {
+OPTIONS: dict[str, OptionRule] = {
     "layout": HONOURED,
     "single_file": Refused(
         "GeoJSON writes one FeatureCollection per asset", "Use single_file=False (the default)", (True,)

@@ -26,6 +26,7 @@ from labelport.export.formats.base import (
     NO_DATASET_ROOT,
     NO_SPLIT,
     FormatSpec,
+    OptionRule,
     StagedWriter,
     Unused,
 )
@@ -270,7 +271,7 @@ def _pdf_pixels(annotation: dict[str, Any], pages: dict[int, dict[str, Any]]) ->
 
 
 #: How the Kili format takes each option (checked by the pipeline before anything is written).
-OPTIONS = {
+OPTIONS: dict[str, OptionRule] = {
     "layout": Unused(),  # one record per asset whatever the jobs: the layout means nothing here
     "single_file": HONOURED,
     "with_assets": HONOURED,

@@ -39,6 +39,7 @@ from labelport.export.formats.base import (
     NO_DATASET_ROOT,
     NO_SPLIT,
     FormatSpec,
+    OptionRule,
     Refused,
     StagedWriter,
     object_job,
@@ -301,7 +302,7 @@ def _objects_text(objects: list[_Object]) -> str:
 
 
 #: How Pascal VOC takes each option (checked by the pipeline before anything is written).
-OPTIONS = {
+OPTIONS: dict[str, OptionRule] = {
     "layout": HONOURED,
     "single_file": Refused(
         "Pascal VOC writes one XML file per image or video frame", "Use single_file=False (the default)", (True,)

@@ -389,7 +389,7 @@ def _declared_size(record: dict[str, Any], here: str) -> tuple[int, int] | None:
         raise DatasetError(
             f"{here}: width and height must be positive whole numbers of pixels, got {width!r}, {height!r}."
         )
-    return int(width), int(height)  # type: ignore[arg-type]
+    return int(width), int(height)
 
 
 def _number(value: Any) -> TypeGuard[int | float]:
