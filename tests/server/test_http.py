@@ -204,7 +204,10 @@ def test_get_and_other_methods_are_refused_with_405(served):
 
 def test_an_unknown_path_is_a_json_404(served):
     error = assert_clean_error(served.http.get("/api/label/v2/nothing", headers=served.headers()), 404)
-    assert error == {"message": "Nothing is served at /api/label/v2/nothing.", "extensions": {"code": "NOT_FOUND", "context": {}}}
+    assert error == {
+        "message": "Nothing is served at /api/label/v2/nothing.",
+        "extensions": {"code": "NOT_FOUND", "context": {}},
+    }
 
 
 def test_huge_strings_in_variables_are_answered_without_echoing_them(served):
