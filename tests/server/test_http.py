@@ -293,3 +293,31 @@ def test_a_body_that_stops_arriving_is_refused_with_408(database_url, tmp_path):
             "message": "The request body stopped arriving (nothing for 0.2 s).",
             "extensions": {"code": "REQUEST_TIMEOUT", "context": {}},
         }
+
+
+ASSETS = "query q($where: AssetWhere!, $first: PageSize) { data: assets(where: $where, first: $first) { externalId } }"
+
+
+def test_a_page_above_the_cap_is_refused(database_url, tmp_path):
+    with running(database_url, tmp_path, max_page_size=2) as served:
+        where = {"project": {"id": served.project_id}}
+        answer = served.post(orjson.dumps({"query": ASSETS, "variables": {"where": where, "first": 3}}))
+        error = assert_clean_error(answer, 200)
+        assert error["message"] == (
+            "Variable '$first' got invalid value 3; first must be a whole number from 0 to 2, got 3."
+        )
+        literal = "query q($where: AssetWhere!) { data: assets(where: $where, first: 3) { externalId } }"
+        error = assert_clean_error(served.post(orjson.dumps({"query": literal, "variables": {"where": where}})), 200)
+        assert error["message"] == "first must be a whole number from 0 to 2, got 3."
+        for first, expected in ((2, ["car_1", "car_2"]), (0, []), (None, ["car_1", "car_2"])):
+            variables = {"where": where, "first": first}
+            answer = served.post(orjson.dumps({"query": ASSETS, "variables": variables})).json()
+            assert [row["externalId"] for row in answer["data"]["data"]] == expected, first
+
+
+def test_the_default_page_cap_is_500(served):
+    where = {"project": {"id": served.project_id}}
+    answer = served.post(orjson.dumps({"query": ASSETS, "variables": {"where": where, "first": 501}}))
+    assert assert_clean_error(answer, 200)["message"].endswith("first must be a whole number from 0 to 500, got 501.")
+    answer = served.post(orjson.dumps({"query": ASSETS, "variables": {"where": where, "first": 500}})).json()
+    assert len(answer["data"]["data"]) == 3

@@ -189,8 +189,8 @@ async def _internal_error(_request: Request, error: Exception) -> Response:
 
 
 def build_schema(max_page_size: int) -> GraphQLSchema:
-    """Kili's schema (the SDL file) bound to labelport's resolvers."""
-    return make_executable_schema(
+    """Kili's schema (the SDL file) bound to labelport's resolvers; the root fields it only declares refuse."""
+    schema = make_executable_schema(
         load_schema_from_path(str(SCHEMA_FILE)),
         resolvers.query,
         resolvers.mutation,
@@ -198,6 +198,8 @@ def build_schema(max_page_size: int) -> GraphQLSchema:
         resolvers.json_scalar,
         *resolvers.BINDABLES,
     )
+    resolvers.refuse_unsupported(schema)
+    return schema
 
 
 def _ping(store: Store) -> None:
