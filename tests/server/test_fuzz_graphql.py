@@ -142,7 +142,8 @@ class Values:
 
     def __init__(self, known: list[str], valid: bool) -> None:
         self.text = st.one_of(st.sampled_from(known), st.sampled_from(NASTY_TEXT), st.text(max_size=20))
-        self.project = st.fixed_dictionaries({"id": st.just(known[0])})  # the seed's project
+        self.project_id = st.just(known[0])  # the seed's project
+        self.project = st.fixed_dictionaries({"id": self.project_id})
         self.valid = valid
         self.cache: dict[tuple[str, int], st.SearchStrategy[Any]] = {}
 
@@ -174,6 +175,9 @@ class Values:
         if "project" in optional and self.valid:  # most often the seed's project, to reach the services
             project = optional.pop("project")
             required["project"] = st.integers(0, 3).flatmap(lambda n: project if n == 0 else self.project)
+        if kind.name == "ProjectWhere" and self.valid:  # the same for a project named at the root
+            named_id = optional.pop("id")
+            required["id"] = st.integers(0, 3).flatmap(lambda n: named_id if n == 0 else self.project_id)
         objects = st.fixed_dictionaries(required, optional=optional)
         if self.valid:
             return objects

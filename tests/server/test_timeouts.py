@@ -175,3 +175,33 @@ def test_serve_passes_its_limits_to_the_workers(tmp_path: Path):
     assert seen["environment"]["LABELPORT_MAX_PAGE_SIZE"] == "100"
     assert seen["environment"]["LABELPORT_HEADER_TIMEOUT"] == "20.0"
     assert seen["environment"]["LABELPORT_MAX_BODY_BYTES"] is None
+
+
+def test_serve_closes_connections_idle_from_the_start_or_slow_with_their_headers(tmp_path: Path):
+    """``labelport serve`` on a free port: a connection that sends nothing, one that sends half its headers,
+    and one idle after a whole request are closed (the socket reads its end); a whole request is answered."""
+    import socket
+
+    from tests.server.conftest import serving
+
+    database = f"sqlite:///{tmp_path / 'store.db'}"
+    options = ("--header-timeout", "0.5", "--keep-alive-timeout", "1")
+    with serving(database, tmp_path / "media", tmp_path / "server.log", *options) as url:
+        port = int(url.rsplit(":", 1)[1])
+
+        def connect() -> socket.socket:
+            connection = socket.create_connection(("127.0.0.1", port), timeout=30)  # a bound, never reached
+            return connection
+
+        with connect() as idle:
+            assert idle.recv(100) == b""
+        with connect() as slow:
+            slow.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # no blank line: headers never end
+            assert slow.recv(100) == b""
+        with connect() as kept:
+            kept.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            answer = b""
+            while b'{"status":"ok"}' not in answer:
+                answer += kept.recv(1000)
+            assert answer.startswith(b"HTTP/1.1 200 OK")
+            assert kept.recv(100) == b""  # then closed once idle for the keep-alive timeout
