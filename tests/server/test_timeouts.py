@@ -205,3 +205,29 @@ def test_serve_closes_connections_idle_from_the_start_or_slow_with_their_headers
                 answer += kept.recv(1000)
             assert answer.startswith(b"HTTP/1.1 200 OK")
             assert kept.recv(100) == b""  # then closed once idle for the keep-alive timeout
+
+
+def test_the_kili_sdk_raises_the_time_limit_error_with_its_message(kili_python: Path, tmp_path: Path):
+    """The unmodified SDK against a server whose time limit nothing can meet: its call raises its
+    GraphQLError with labelport's message (HTTP 200: no retries, no traceback)."""
+    import json
+
+    import labelport
+    from tests.server.conftest import ADMIN, RunningServer, run_kili, serving
+
+    database, media = f"sqlite:///{tmp_path / 'store.db'}", tmp_path / "media"
+    with labelport.Client(database, ADMIN, media_dir=media, disable_tqdm=True) as admin:
+        key = admin.create_api_key(ADMIN, name="tests")
+    log = tmp_path / "server.log"
+    with serving(database, media, log, "--request-timeout", "0.000001") as url:
+        server = RunningServer(url, database, media, key, log)
+        script = (
+            "import json, os\nos.environ['KILI_SDK_SKIP_CHECKS'] = '1'\nfrom kili.client import Kili\n"
+            "try:\n    Kili().count_projects()\nexcept Exception as error:\n"
+            "    print(json.dumps([type(error).__name__, str(error)]))\n"
+        )
+        done = run_kili(kili_python, server, key, ["-c", script], tmp_path / "home")
+    assert done.returncode == 0, done.stderr[-3000:]
+    kind, message = json.loads(done.stdout.strip().splitlines()[-1])
+    assert kind == "GraphQLError"
+    assert message.startswith('GraphQL error: "This request ran past its time limit of 1e-06 s and was stopped;')
