@@ -29,6 +29,7 @@ EXPECTED = [
     "PermissionDenied",
     "RequiredJobMissingError",
     "SchemaVersionError",
+    "TimeLimitExceeded",
     "UnknownFieldError",
     "ValidationError",
     "__version__",

@@ -19,6 +19,7 @@ from labelport.errors import (
     PermissionDenied,
     RequiredJobMissingError,
     SchemaVersionError,
+    TimeLimitExceeded,
     UnknownFieldError,
     ValidationError,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "PermissionDenied",
     "RequiredJobMissingError",
     "SchemaVersionError",
+    "TimeLimitExceeded",
     "UnknownFieldError",
     "ValidationError",
     "__version__",

@@ -23,7 +23,8 @@ category, field) and say what to do.
     ├── IncompatibleFormatError   an export format that cannot hold the project or an option
     ├── ExportError               an export that could not be written
     ├── MediaError                a media file that cannot be read or stored
-    └── SchemaVersionError        a database written by a newer labelport
+    ├── SchemaVersionError        a database written by a newer labelport
+    └── TimeLimitExceeded         work stopped at its time limit (a server request); nothing it was writing stored
 """
 
 from __future__ import annotations
@@ -106,3 +107,8 @@ class MediaError(LabelportError):
 
 class SchemaVersionError(LabelportError):
     """The database schema is newer than this version of labelport understands."""
+
+
+class TimeLimitExceeded(LabelportError, TimeoutError):
+    """Work that ran past its time limit (:mod:`labelport.store.deadline`, set per server request) and was
+    stopped: the write transaction it was in was rolled back, so nothing of that write is stored."""

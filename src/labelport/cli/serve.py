@@ -31,7 +31,65 @@ from labelport.cli.common import database_option
     help="Where media files are stored; default $LABELPORT_MEDIA_DIR, else media/ next to a SQLite file.",
 )
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="info")
-def serve(database: str | None, host: str, port: int, workers: int, media_dir: Path | None, log_level: str) -> None:
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=50.0,
+    show_default=True,
+    help="Seconds one GraphQL request may run; past it the answer is a TimeLimitExceeded error and what it "
+    "was writing is rolled back.",
+)
+@click.option(
+    "--read-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for the next part of a request body (GraphQL or upload) before answering 408.",
+)
+@click.option(
+    "--header-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=20.0,
+    show_default=True,
+    help="Seconds from a request's first byte to the end of its headers before the connection is closed.",
+)
+@click.option(
+    "--keep-alive-timeout",
+    type=click.IntRange(min=1),
+    default=65,
+    show_default=True,
+    help="Seconds an idle connection stays open (above a reverse proxy's own idle timeout, often 60).",
+)
+@click.option(
+    "--limit-concurrency",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Connections and requests one worker takes at once; beyond it, HTTP 503.",
+)
+@click.option("--max-body-bytes", type=click.IntRange(min=1), default=None, help="Largest GraphQL body, decompressed.")
+@click.option("--max-upload-bytes", type=click.IntRange(min=1), default=None, help="Largest uploaded file.")
+@click.option("--max-page-size", type=click.IntRange(min=1), default=None, help="Largest `first` of a page.")
+@click.option("--max-depth", type=click.IntRange(min=1), default=None, help="Deepest nesting of fields in a query.")
+@click.option("--max-fields", type=click.IntRange(min=1), default=None, help="Most fields one query selects.")
+def serve(
+    database: str | None,
+    host: str,
+    port: int,
+    workers: int,
+    media_dir: Path | None,
+    log_level: str,
+    request_timeout: float,
+    read_timeout: float,
+    header_timeout: float,
+    keep_alive_timeout: int,
+    limit_concurrency: int,
+    max_body_bytes: int | None,
+    max_upload_bytes: int | None,
+    max_page_size: int | None,
+    max_depth: int | None,
+    max_fields: int | None,
+) -> None:
     """Serve Kili's GraphQL API (and media, uploads) over the store, so that the kili SDK and CLI work
     against it: set KILI_API_ENDPOINT=http://HOST:PORT/api/label/v2/graphql and KILI_API_KEY to a key
     from `labelport api-key create EMAIL`. Stop it with Ctrl-C. See docs/server.md.
@@ -54,6 +112,21 @@ def serve(database: str | None, host: str, port: int, workers: int, media_dir: P
     os.environ["LABELPORT_DATABASE_URL"] = url
     if chosen is not None:
         os.environ["LABELPORT_MEDIA_DIR"] = str(chosen)
+    from labelport.server.app import LIMIT_VARIABLES
+
+    limits = {
+        "request_timeout": request_timeout,
+        "read_timeout": read_timeout,
+        "max_body_bytes": max_body_bytes,
+        "max_upload_bytes": max_upload_bytes,
+        "max_page_size": max_page_size,
+        "max_depth": max_depth,
+        "max_fields": max_fields,
+    }
+    for name, value in limits.items():
+        if value is not None:
+            os.environ[LIMIT_VARIABLES[name]] = str(value)
+    os.environ["LABELPORT_HEADER_TIMEOUT"] = str(header_timeout)
     if not _loopback(host):
         click.echo(
             f"Warning: listening on {host}: API keys travel in every request; put a reverse proxy with TLS in front.",
@@ -69,6 +142,9 @@ def serve(database: str | None, host: str, port: int, workers: int, media_dir: P
         log_level=log_level,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        http="labelport.server.protocol:LimitedH11Protocol",
+        timeout_keep_alive=keep_alive_timeout,
+        limit_concurrency=limit_concurrency,
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ariadne import MutationType, ObjectType, QueryType, ScalarType
-from graphql import GraphQLError, GraphQLResolveInfo
+from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema
 
 from labelport.enums import LabelType
 from labelport.errors import NotFound, ValidationError
@@ -77,7 +77,10 @@ def _first(info: GraphQLResolveInfo, first: int | None) -> int:
 
 
 def _skip(skip: int | None) -> int:
-    if skip is None or skip < 0:
+    """``skip``: 0 when null (as when left out)."""
+    if skip is None:
+        return 0
+    if skip < 0:
         raise ValidationError(f"skip must be a whole number ≥ 0, got {skip!r}.")
     return skip
 
@@ -232,7 +235,8 @@ def resolve_organizations(
     _obj: Any, _info: GraphQLResolveInfo, where: Mapping[str, Any], first: int | None = None, skip: int = 0
 ) -> list[dict[str, Any]]:
     del where
-    return [ORGANIZATION][skip : skip + (1 if first is None else first)]
+    start = _skip(skip)
+    return [ORGANIZATION][start : start + (1 if first is None else first)]
 
 
 @query.field("countOrganizations")
@@ -742,3 +746,25 @@ def _bindables() -> list[ObjectType]:
 
 
 BINDABLES = _bindables()
+
+#: How the schema marks a root field that it declares (the SDK's client-side validation needs it) but
+#: labelport does not serve.
+UNSUPPORTED = "Not supported by labelport: "
+
+
+def refuse_unsupported(schema: GraphQLSchema) -> None:
+    """Give every declared-only root field a resolver that refuses it by name, with the reason its
+    description gives (without one GraphQL would answer null, an internal error for a non-null field)."""
+    for root in (schema.query_type, schema.mutation_type):
+        for name, field in (root.fields if root is not None else {}).items():
+            description = field.description or ""
+            if field.resolve is None and description.startswith(UNSUPPORTED):
+                reason = description[len(UNSUPPORTED) :].rstrip(".")
+                field.resolve = _refusal(f"{root.name}.{name} is not supported by labelport ({reason}).")  # type: ignore[union-attr]
+
+
+def _refusal(message: str) -> Callable[..., Any]:
+    def refuse(_obj: Any, _info: GraphQLResolveInfo, **_kwargs: Any) -> Any:
+        raise ValidationError(message)
+
+    return refuse

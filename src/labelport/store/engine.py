@@ -14,7 +14,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
 from labelport.errors import ValidationError
-from labelport.store import schema
+from labelport.store import deadline, schema
 from labelport.store.migrations import migrate
 
 #: How long a SQLite writer waits for another writer before giving up, in milliseconds.
@@ -78,6 +78,7 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # bulk writes touch many index pages
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        deadline.on_sqlite_connect(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -105,6 +106,7 @@ class Store:
                 "or postgresql+psycopg://user:password@host/dbname."
             )
         self.dialect = dialect
+        deadline.install(self.engine, dialect)
         self.media_dir = self._media_dir(media_dir)
         with self.write() as conn:
             migrate(conn)
@@ -126,11 +128,22 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A connection inside one write transaction: committed on success, rolled back on error."""
+        """A connection inside one write transaction: committed on success, rolled back on error, and
+        rolled back too when the current time limit (:mod:`labelport.store.deadline`) has passed by then."""
         with self.engine.connect() as conn:
             conn = conn.execution_options(labelport_write=True)
-            with conn.begin():
+            transaction = conn.begin()
+            try:
                 yield conn
+                limit = deadline.current()
+                if limit is None:
+                    transaction.commit()
+                else:
+                    with limit.committing():
+                        transaction.commit()
+            finally:
+                if transaction.is_active:
+                    transaction.rollback()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
