@@ -243,6 +243,23 @@ def _coco() -> Contract:
     )
 
 
+#: yolo_v4 (Darknet) writes boxes only: the regions of the representative project become their boxes.
+_DARKNET_NOTES = [
+    "yolo_v4, job REGIONS: 2 polygons/semantic regions written as their bounding boxes: yolo_v4 is Darknet's format, "
+    "whose label reader takes box rows only (5 values); use yolo_v8 for segments",
+    "yolo_v4, job MIXED: 1 polygon/semantic region written as its bounding box: yolo_v4 is Darknet's format, whose "
+    "label reader takes box rows only (5 values); use yolo_v8 for segments",
+]
+
+
+def _segment_notes(fmt: str) -> list[str]:
+    return [
+        f"{fmt}, job MIXED: rectangles written as 4-point polygons, because rectangles and polygons/semantic regions "
+        "can meet in one label file and YOLO training code rejects files that mix box rows and segment rows",
+        "job REGIONS: holes dropped from 1 region; a YOLO segment has one ring, so only the outer ring is written",
+    ]
+
+
 def _yolo(fmt: str) -> Contract:
     refused = {
         "single_file": (
@@ -294,11 +311,7 @@ def _yolo(fmt: str) -> Contract:
                 [
                     "jobs not exported (YOLO takes OBJECT_DETECTION jobs whose tools are all among rectangle, polygon "
                     "and semantic): " + UNEXPORTED_DETECTION,
-                    f"{fmt}, job MIXED: rectangles written as 4-point polygons, because rectangles and "
-                    "polygons/semantic regions can meet in one label file and YOLO training code rejects files that "
-                    "mix box rows and segment rows",
-                    "job REGIONS: holes dropped from 1 region; a YOLO segment has one ring, so only the outer ring is "
-                    "written",
+                    *(_DARKNET_NOTES if fmt == "yolo_v4" else _segment_notes(fmt)),
                 ],
             ),
             # 2 annotated frames, classes.txt or data.yaml, video_meta.json, remote_assets.csv, README

@@ -8,6 +8,8 @@ root, with the objects of every compatible job. Media are shared at the root, ``
 Rows: ``<class> cx cy w h`` for a rectangle, ``<class> x1 y1 … xn yn`` for a polygon or a semantic region (outer
 ring), normalized to [0, 1] after undoing ``ROTATION_JOB``, 6 decimals. When rectangles and polygons can meet in
 one file, every rectangle is written as its 4 corners: training code rejects files that mix box and segment rows.
+``yolo_v4`` is Darknet's format, whose reader takes 5-value rows only: it writes every polygon and semantic region
+as its bounding box (and never mixes).
 Class ids come from the ontology, never from the labels seen, so they are stable across exports.
 
 With a train/val/test split (v5, v7, v8), every output folder is a complete dataset: ``images/<split>/<name><ext>``,
@@ -121,6 +123,8 @@ class _Values:
 class YoloWriter(StagedWriter):
     def setup(self) -> None:
         self.plan = self.ctx.options.split
+        #: yolo_v4 is Darknet's format, whose reader takes 5-value box rows only: regions become their boxes.
+        self.boxes_only = self.ctx.options.fmt == "yolo_v4"
         self.outputs = self._outputs()
         self.video = self.ctx.input_type == InputType.VIDEO
 
@@ -165,7 +169,7 @@ class YoloWriter(StagedWriter):
                     classes[(job.name, key)] = len(names)
                     names.append(f"{job.name}/{key}" if merged else key)
             tools = {tool for job in jobs for tool in job.tools}
-            mixed = Tool.RECTANGLE in tools and bool(tools & _REGION_TOOLS)
+            mixed = Tool.RECTANGLE in tools and bool(tools & _REGION_TOOLS) and not self.boxes_only
             outputs.append(_Output(folder, jobs, classes, names, mixed))
         return outputs
 
@@ -371,7 +375,7 @@ class YoloWriter(StagedWriter):
         if isinstance(shape, str):
             tally.skip(external_id, shape, job.name)
             return []
-        result = _values(shape, output.polygons_only)
+        result = _values(shape, output.polygons_only, self.boxes_only)
         if isinstance(result, str):
             tally.skip(external_id, result, job.name)
             return []
@@ -384,7 +388,9 @@ class YoloWriter(StagedWriter):
                 ids.append(cls)
         if ids:
             tally.wrote(job.name, len(ids))
-            if shape.holes and shape.tool != Tool.RECTANGLE:
+            if shape.tool != Tool.RECTANGLE and self.boxes_only:
+                tally.count("boxed", job.name)
+            elif shape.holes and shape.tool != Tool.RECTANGLE:
                 tally.count("holes", job.name)
             if result.clamped:
                 tally.count("clamped", job.name)
@@ -396,6 +402,14 @@ class YoloWriter(StagedWriter):
     def close(self) -> None:
         for job in self.ctx.jobs:
             holes, clamped = self.counted[("holes", job.name)], self.counted[("clamped", job.name)]
+            boxed = self.counted[("boxed", job.name)]
+            if boxed:
+                one = boxed == 1
+                self.ctx.report.note(
+                    f"yolo_v4, job {job.name}: {plural(boxed, 'polygon')}/semantic region{'' if one else 's'} written "
+                    f"as {'its' if one else 'their'} bounding box{'' if one else 'es'}: yolo_v4 is Darknet's format, "
+                    "whose label reader takes box rows only (5 values); use yolo_v8 for segments"
+                )
             if holes:
                 self.ctx.report.note(
                     f"job {job.name}: holes dropped from {plural(holes, 'region')}; a YOLO segment has "
@@ -437,8 +451,9 @@ def _box_row(output: _Output, job: Job, annotation: dict[str, Any], tally: Tally
     return _BOX_ROW(cls, x + 0.0, y + 0.0, w + 0.0, h + 0.0)
 
 
-def _values(shape: Shape, polygons_only: bool) -> _Values | str:
-    """The numbers of a row, clamped to [0, 1], or the reason the shape is degenerate.
+def _values(shape: Shape, polygons_only: bool, boxes_only: bool = False) -> _Values | str:
+    """The numbers of a row, clamped to [0, 1], or the reason the shape is degenerate. ``boxes_only``
+    (yolo_v4): a polygon or semantic region that is not degenerate gives its (clamped) bounding box.
 
     Written for speed (the hot loop of a YOLO export): clamping is decided from the extremes, and a
     rectangle is built from its clamped extremes (clamping is monotonic, so they are the extremes of
@@ -457,6 +472,8 @@ def _values(shape: Shape, polygons_only: bool) -> _Values | str:
     points = outer if inside else [(clamp(x), clamp(y)) for x, y in outer]
     if geometry.polygon_area(points) < _TOLERANCE**2:
         return "polygon with zero area (after clamping to the image)"
+    if boxes_only:
+        return _box_values(lo_x, lo_y, hi_x, hi_y, False)
     return _Values([value for point in points for value in point], clamped)
 
 
