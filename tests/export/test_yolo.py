@@ -125,13 +125,13 @@ def test_with_assets_images_are_the_stored_bytes_and_pair_with_labels(client, tm
     path = tmp_path / "out.zip"
     report = export(client, image_project.project_id, path, "yolo_v8", layout=layout, with_assets=True)
     members = read_archive(path)
-    images = {name: data for name, data in members.items() if name.startswith("images/")}
-    assert sorted(images) == ["images/folder/img_3.png", "images/img_1.png", "images/img_2.jpg"]
-    for external_id, source in image_project.images.items():
-        stem = external_id.replace(" ", "_").rsplit(".", 1)[0]
-        assert images[f"images/{stem}{source.suffix}"] == source.read_bytes()
     folders = [f"{job}/" for job in JOBS] if layout == "split" else [""]
-    for folder in folders:
+    for folder in folders:  # with the media, each output folder holds its images (data.yaml points at them)
+        images = {name[len(folder) :]: data for name, data in members.items() if name.startswith(f"{folder}images/")}
+        assert sorted(images) == ["images/folder/img_3.png", "images/img_1.png", "images/img_2.jpg"]
+        for external_id, source in image_project.images.items():
+            stem = external_id.replace(" ", "_").rsplit(".", 1)[0]
+            assert images[f"images/{stem}{source.suffix}"] == source.read_bytes()
         labels = sorted(
             n[len(folder) + len("labels/") : -len(".txt")] for n in members if n.startswith(f"{folder}labels/")
         )

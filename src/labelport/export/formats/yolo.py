@@ -2,8 +2,9 @@
 
 Layout ``split`` (the default): ``<JOB>/labels/<name>.txt`` and ``<JOB>/classes.txt`` (v4) or ``<JOB>/data.yaml``
 (v5, v7, v8) for each compatible job; ``merged``: ``labels/<name>.txt`` and ``classes.txt``/``data.yaml`` at the
-root, with the objects of every compatible job. Media are shared at the root, ``images/<name><suffix>``, so that
-``images/x.jpg`` pairs with ``labels/x.txt``; without media, ``images/remote_assets.csv`` says where each image is.
+root, with the objects of every compatible job. Media go to ``images/<name><suffix>`` (yolo_v4: shared at the
+root), so that ``images/x.jpg`` pairs with ``labels/x.txt``; without media, ``images/remote_assets.csv`` says where
+each image is.
 
 Rows: ``<class> cx cy w h`` for a rectangle, ``<class> x1 y1 … xn yn`` for a polygon or a semantic region (outer
 ring), normalized to [0, 1] after undoing ``ROTATION_JOB``, 6 decimals. When rectangles and polygons can meet in
@@ -11,6 +12,9 @@ one file, every rectangle is written as its 4 corners: training code rejects fil
 ``yolo_v4`` is Darknet's format, whose reader takes 5-value rows only: it writes every polygon and semantic region
 as its bounding box (and never mixes).
 Class ids come from the ontology, never from the labels seen, so they are stable across exports.
+
+With the media and no split (v5, v7, v8), data.yaml's ``train`` and ``val`` are the one image set, and the media are
+in each output folder (``<JOB>/images/`` in the split layout), so that the archive trains as it is unzipped.
 
 With a train/val/test split (v5, v7, v8), every output folder is a complete dataset: ``images/<split>/<name><ext>``,
 ``labels/<split>/<name>.txt`` and a ``data.yaml`` with ``path``, ``train``, ``val`` (and ``test``); in the split layout
@@ -76,6 +80,12 @@ _PRECISION = 6
 _TOLERANCE = 0.5 * 10.0**-_PRECISION
 _CSV_HEADER = ("external id", "url", "image file", "label file")
 _SPLIT_VERSIONS = ("yolo_v5", "yolo_v7", "yolo_v8")
+_IMAGES = "images"
+_UNSPLIT_COMMENT = (
+    "# No split was asked for: train and val are the same images, so that the dataset trains as it is\n"
+    "# (val then measures nothing held out; export with split=... for that). path '' (empty) is the\n"
+    "# folder of this data.yaml: Ultralytics reads train and val relative to it.\n"
+)
 
 
 class Spool:
@@ -125,6 +135,9 @@ class YoloWriter(StagedWriter):
         self.plan = self.ctx.options.split
         #: yolo_v4 is Darknet's format, whose reader takes 5-value box rows only: regions become their boxes.
         self.boxes_only = self.ctx.options.fmt == "yolo_v4"
+        #: With media and no split, data.yaml's train and val are the one image set (yolo_v5/v7/v8), so that the
+        #: archive trains as it is unzipped: each output folder holds its images, as in a split export.
+        self.trainable = self.plan is None and self.ctx.options.with_assets and self.ctx.options.fmt != "yolo_v4"
         self.outputs = self._outputs()
         self.video = self.ctx.input_type == InputType.VIDEO
 
@@ -141,7 +154,7 @@ class YoloWriter(StagedWriter):
         for output in self.outputs:
             if output.polygons_only:
                 self.ctx.report.note(self._mixing_note(output.jobs, output.folder == ""))
-        if self.plan is not None:
+        if self.plan is not None or self.trainable:
             self._split_notes()
         self.remote: io.TextIOWrapper | None = None
         if not self.ctx.options.with_assets:
@@ -185,11 +198,14 @@ class YoloWriter(StagedWriter):
         fmt, options = self.ctx.options.fmt, self.ctx.options
         if options.with_assets and options.layout != "merged" and len(self.outputs) > 1:
             folders = ", ".join(output.folder.rstrip("/") for output in self.outputs)
+            export = "split export" if self.plan is not None else "export with media"
             self.ctx.report.note(
-                f"{fmt} split export, layout split: the media are copied into each of the {len(self.outputs)} job "
+                f"{fmt} {export}, layout split: the media are copied into each of the {len(self.outputs)} job "
                 f"folders ({folders}), so that each folder is a complete dataset; use layout='merged' to store "
                 "them once"
             )
+        if self.plan is None:
+            return
         if options.dataset_root is None and fmt == "yolo_v5":
             self.ctx.report.note(
                 "yolo_v5: YOLOv5's train.py reads an empty data.yaml path as its own repository folder; export with "
@@ -206,7 +222,11 @@ class YoloWriter(StagedWriter):
         if fmt == "yolo_v4":
             member, text = "classes.txt", "".join(f"{index} {name}\n" for index, name in enumerate(output.names))
         else:
-            data: dict[str, Any] = self._split_keys(output) if self.plan is not None else {}
+            data: dict[str, Any] = {}
+            if self.plan is not None:
+                data = self._split_keys(output)
+            elif self.trainable:
+                data = {"path": "", "train": _IMAGES, "val": _IMAGES}
             if fmt == "yolo_v5":
                 data["names"] = dict(enumerate(output.names))
             else:
@@ -215,6 +235,8 @@ class YoloWriter(StagedWriter):
             text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
             if self.plan is not None:
                 text = self._data_yaml_comment() + text
+            elif self.trainable:
+                text = _UNSPLIT_COMMENT + text
         self.ctx.archive.write_text(output.folder + member, text)
         self.ctx.report.files += 1
 
@@ -266,7 +288,8 @@ class YoloWriter(StagedWriter):
     def _name(self, asset: ExportAsset, endings: Sequence[str]) -> str:
         """The asset's name in every folder: unique over the label files and images named after it."""
         stem = asset_stem(asset.external_id)
-        return self.names.allocate(asset.external_id, pairable(stem) if self.plan is not None else stem, endings)
+        paired = self.plan is not None or self.trainable
+        return self.names.allocate(asset.external_id, pairable(stem) if paired else stem, endings)
 
     def convert(self, asset: ExportAsset, tally: Tally) -> list[Deflated] | None:
         """The image's label file in each output, compressed for the archive."""
@@ -300,9 +323,11 @@ class YoloWriter(StagedWriter):
             add_media_copies(self.ctx, asset.external_id, images, asset.media_path, url)
 
     def _image_member(self, output: _Output, split: str | None, file: str) -> str:
-        """Where an image goes: shared ``images/`` at the root, or with a split ``<output>images/<split>/``."""
+        """Where an image goes: with a split ``<output>images/<split>/``; without one, ``<output>images/`` when
+        data.yaml points at it (:attr:`trainable`), else shared ``images/`` at the root (Kili's place)."""
         if split is None:
-            return f"{self.ctx.media_folder}/{file}"
+            folder = output.folder if self.trainable else ""
+            return f"{folder}{self.ctx.media_folder}/{file}"
         return f"{output.folder}{self.ctx.media_folder}/{split}/{file}"
 
     def _video(
