@@ -120,11 +120,13 @@ class Refused:
 
 @dataclass(frozen=True)
 class Failure:
-    """An export that fails half-way (``strict``, on its first skipped item): the exact message."""
+    """An export that fails half-way (``strict``, on its first skipped item): the exact message, or with
+    ``varying``, the message up to the part the platform words (a failed download's resolver error)."""
 
     project: str
     options: dict[str, Any]
     message: str
+    varying: tuple[str, str] | None = None  # (what comes before it, what comes after it)
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,7 @@ def input_type_refused(fmt: str, input_type: str, able: str) -> Refused:
 def no_job_refused(fmt: str, needs: str) -> Refused:
     return Refused(
         f"Project <project> has no job that format '{fmt}' can export (it needs {needs}). "
-        "Jobs: WEATHER (CLASSIFICATION). Formats that can export this project: kili, raw."
+        "Jobs: WEATHER (CLASSIFICATION). Formats that can export this project: kili, raw, simple."
     )
 
 
@@ -205,9 +207,9 @@ def _coco() -> Contract:
                 ],
             ),
             "video": Exported(1, 1, 0, 1, 2, VIDEO_TRACK),
-            "text": input_type_refused("coco", "TEXT", "kili, raw"),
-            "pdf": input_type_refused("coco", "PDF", "kili, raw"),
-            "geospatial": input_type_refused("coco", "GEOSPATIAL", "geojson, kili, raw"),
+            "text": input_type_refused("coco", "TEXT", "kili, raw, simple"),
+            "pdf": input_type_refused("coco", "PDF", "kili, raw, simple"),
+            "geospatial": input_type_refused("coco", "GEOSPATIAL", "geojson, kili, raw, simple"),
             "classes_only": no_job_refused("coco", "an OBJECT_DETECTION job with rectangle, polygon or semantic tools"),
         },
         project="image",
@@ -316,9 +318,9 @@ def _yolo(fmt: str) -> Contract:
             ),
             # 2 annotated frames, classes.txt or data.yaml, video_meta.json, remote_assets.csv, README
             "video": Exported(1, 1, 0, 1, 6, VIDEO_TRACK),
-            "text": input_type_refused(fmt, "TEXT", "kili, raw"),
-            "pdf": input_type_refused(fmt, "PDF", "kili, raw"),
-            "geospatial": input_type_refused(fmt, "GEOSPATIAL", "geojson, kili, raw"),
+            "text": input_type_refused(fmt, "TEXT", "kili, raw, simple"),
+            "pdf": input_type_refused(fmt, "PDF", "kili, raw, simple"),
+            "geospatial": input_type_refused(fmt, "GEOSPATIAL", "geojson, kili, raw, simple"),
             "classes_only": no_job_refused(
                 fmt, "an OBJECT_DETECTION job whose tools are all among rectangle, polygon and semantic"
             ),
@@ -354,9 +356,9 @@ def _pascal_voc() -> Contract:
                 ],
             ),
             "video": Exported(1, 1, 0, 1, 4, VIDEO_TRACK),  # one XML file per frame, README
-            "text": input_type_refused(fmt, "TEXT", "kili, raw"),
-            "pdf": input_type_refused(fmt, "PDF", "kili, raw"),
-            "geospatial": input_type_refused(fmt, "GEOSPATIAL", "geojson, kili, raw"),
+            "text": input_type_refused(fmt, "TEXT", "kili, raw, simple"),
+            "pdf": input_type_refused(fmt, "PDF", "kili, raw, simple"),
+            "geospatial": input_type_refused(fmt, "GEOSPATIAL", "geojson, kili, raw, simple"),
             "classes_only": no_job_refused(fmt, "an OBJECT_DETECTION job with a rectangle, polygon or semantic tool"),
         },
         project="image",
@@ -458,8 +460,8 @@ def _geojson() -> Contract:
                 ],
             ),
             "video": input_type_refused(fmt, "VIDEO", DETECTION_FORMATS),
-            "text": input_type_refused(fmt, "TEXT", "kili, raw"),
-            "pdf": input_type_refused(fmt, "PDF", "kili, raw"),
+            "text": input_type_refused(fmt, "TEXT", "kili, raw, simple"),
+            "pdf": input_type_refused(fmt, "PDF", "kili, raw, simple"),
             # 3 assets × 5 job folders (PARCELS, LAND, POINTS, SEASON, NOTES), README
             "geospatial": Exported(
                 4,
@@ -526,12 +528,75 @@ def _geojson() -> Contract:
     )
 
 
+def one_job_refused(jobs: str, able: str) -> Refused:
+    return Refused(
+        f"Project <project> has {jobs}: format 'simple' holds the answer of a single job in each label, so it "
+        f"exports only projects with one job. Formats that can export this project: {able}."
+    )
+
+
+def _simple() -> Contract:
+    fmt = "simple"
+    return Contract(
+        exports={
+            "image": one_job_refused(
+                "5 jobs (BOXES (OBJECT_DETECTION, rectangle), REGIONS (OBJECT_DETECTION, polygon/semantic), MIXED "
+                "(OBJECT_DETECTION, rectangle/polygon), KEYPOINTS (OBJECT_DETECTION, marker/polyline), WEATHER "
+                "(CLASSIFICATION))",
+                "coco, geojson, kili, pascal_voc, raw, yolo_v4, yolo_v5, yolo_v7, yolo_v8",
+            ),
+            "video": input_type_refused(fmt, "VIDEO", DETECTION_FORMATS),
+            "text": one_job_refused("2 jobs (NER (NAMED_ENTITIES_RECOGNITION), TOPIC (CLASSIFICATION))", "kili, raw"),
+            "pdf": Exported(1, 1, 0, 1, 2, {"NER": 1}),  # one label file, README
+            "geospatial": one_job_refused(GEO_JOBS, "geojson, kili, raw"),
+            "classes_only": Exported(1, 1, 0, 1, 2, {"WEATHER": 1}),
+        },
+        project="classes_only",
+        refused={
+            "normalized_coordinates": (
+                {"normalized_coordinates": False},
+                option_refused(
+                    "normalized_coordinates",
+                    "False",
+                    fmt,
+                    "the simple format holds normalized vertices only. Use normalized_coordinates=None (the default) "
+                    "or True, or the kili format for pixel coordinates.",
+                ),
+            ),
+            "split": ({"split": "train=0.8,val=0.2"}, option_refused("split", SPLIT_SHOWN, fmt, NO_SPLIT)),
+            "dataset_root": (
+                {"dataset_root": "/data/street"},
+                option_refused("dataset_root", "'/data/street'", fmt, NO_DATASET_ROOT),
+            ),
+        },
+        noted={"annotation_modifier": MODIFIER_NOTE.format(fmt=fmt)},
+        # its one skippable item: media that cannot be fetched (a URL of the .invalid domain, offline)
+        failure=Failure(
+            "classes_only",
+            {"strict": True, "with_assets": True},
+            "",
+            (
+                "Asset 'sky.jpg': media not included: download of https://images.invalid/sky.jpg failed (",
+                ")" + STRICT_SUFFIX,
+            ),
+        ),
+    )
+
+
+GEO_JOBS = (
+    "6 jobs (PARCELS (OBJECT_DETECTION, rectangle/polygon), LAND (OBJECT_DETECTION, semantic), POINTS "
+    "(OBJECT_DETECTION, marker/polyline/vector), SEASON (CLASSIFICATION), NOTES (TRANSCRIPTION), SHAPES "
+    "(OBJECT_DETECTION, pose))"
+)
+
+
 #: The contract of every export format, by name. A format registered without one fails the contract tests.
 CONTRACTS: dict[str, Contract] = {
     "coco": _coco(),
     "geojson": _geojson(),
     "kili": _kili(),
     "pascal_voc": _pascal_voc(),
+    "simple": _simple(),
     **{fmt: _yolo(fmt) for fmt in ("yolo_v4", "yolo_v5", "yolo_v7", "yolo_v8")},
 }
 

@@ -152,6 +152,9 @@ class FormatSpec:
     #: Whether one output holds one label (COCO, YOLO, VOC, GeoJSON): with several labels per asset,
     #: each gets its own output, suffixed ``_label1``, ``_label2``…
     one_label_per_output: bool = True
+    #: Whether the format holds one job per label (Kili's legacy ``simple``): a project with more than one
+    #: root job is refused before anything is written.
+    one_job: bool = False
 
     def __post_init__(self) -> None:
         declared = set(self.options)
