@@ -92,6 +92,7 @@ GIVEN: dict[str, Any] = {
     "annotation_modifier": modifier_never_called,
     "split": "train=0.8,val=0.2",
     "dataset_root": "/data/street",
+    "dataset_layout": "standard",
 }
 
 # -- expectations ---------------------------------------------------------------------------------------
@@ -167,6 +168,10 @@ SPLIT_SHOWN = "{'train': 0.8, 'val': 0.2}"
 NO_SPLIT = (
     "the format has no train/val/test layout. Use a format that writes splits (coco, yolo_v5, yolo_v7, yolo_v8), "
     "or leave split out."
+)
+OWN_LAYOUT = (
+    "the format has one layout, its own. Use a format that writes a standard dataset layout (coco, pascal_voc, "
+    "yolo_v5, yolo_v7, yolo_v8), or leave dataset_layout out."
 )
 NO_DATASET_ROOT = (
     "only YOLO split exports write a data.yaml, whose path it sets. Use it with yolo_v5, yolo_v7 or yolo_v8 and "
@@ -300,6 +305,10 @@ def _yolo(fmt: str) -> Contract:
             {"dataset_root": "/data/street"},
             option_refused("dataset_root", "'/data/street'", fmt, NO_DATASET_ROOT),
         )
+        refused["dataset_layout"] = (
+            {"dataset_layout": "standard"},
+            option_refused("dataset_layout", "'standard'", fmt, OWN_LAYOUT),
+        )
     return Contract(
         exports={
             "image": Exported(
@@ -417,6 +426,10 @@ def _kili() -> Contract:
                 {"dataset_root": "/data/street"},
                 option_refused("dataset_root", "'/data/street'", fmt, NO_DATASET_ROOT),
             ),
+            "dataset_layout": (
+                {"dataset_layout": "standard"},
+                option_refused("dataset_layout", "'standard'", fmt, OWN_LAYOUT),
+            ),
         },
         noted={"annotation_modifier": MODIFIER_NOTE.format(fmt=fmt)},
         failure=Failure(
@@ -520,6 +533,10 @@ def _geojson() -> Contract:
                 {"dataset_root": "/data/street"},
                 option_refused("dataset_root", "'/data/street'", fmt, NO_DATASET_ROOT),
             ),
+            "dataset_layout": (
+                {"dataset_layout": "standard"},
+                option_refused("dataset_layout", "'standard'", fmt, OWN_LAYOUT),
+            ),
         },
         noted={"annotation_modifier": MODIFIER_NOTE.format(fmt=fmt)},
         failure=Failure(
@@ -567,6 +584,10 @@ def _simple() -> Contract:
             "dataset_root": (
                 {"dataset_root": "/data/street"},
                 option_refused("dataset_root", "'/data/street'", fmt, NO_DATASET_ROOT),
+            ),
+            "dataset_layout": (
+                {"dataset_layout": "standard"},
+                option_refused("dataset_layout", "'standard'", fmt, OWN_LAYOUT),
             ),
         },
         noted={"annotation_modifier": MODIFIER_NOTE.format(fmt=fmt)},

@@ -382,8 +382,8 @@ def test_a_format_declares_how_it_takes_every_option():
         )
     assert str(error.value) == (
         "Format 'tfrecord' must declare how it takes each of layout, single_file, with_assets, "
-        "normalized_coordinates, annotation_modifier, split, dataset_root, with Honoured(), Refused(why, fix, values) "
-        "or Unused(note) (missing: split, dataset_root; unknown: colour)."
+        "normalized_coordinates, annotation_modifier, split, dataset_root, dataset_layout, with Honoured(), "
+        "Refused(why, fix, values) or Unused(note) (missing: split, dataset_root; unknown: colour)."
     )
     assert [spec.name for spec in formats.specs()] == sorted({spec.name for spec in formats.all_specs().values()})
     assert all(set(spec.options) == set(FORMAT_OPTIONS) for spec in formats.specs())

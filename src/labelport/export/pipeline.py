@@ -33,6 +33,7 @@ from labelport.store import query
 from labelport.store.engine import Store
 
 EXPORT_TYPES = ("latest", "normal")
+DATASET_LAYOUTS = ("kili", "standard")
 
 
 def check_options(spec: FormatSpec, options: ExportOptions, project: ProjectInfo) -> None:
@@ -47,6 +48,11 @@ def check_options(spec: FormatSpec, options: ExportOptions, project: ProjectInfo
         )
     if options.layout not in ("split", "merged"):
         raise ValidationError(f"layout must be 'split' or 'merged', not {options.layout!r}.")
+    if options.dataset_layout not in DATASET_LAYOUTS:
+        raise ValidationError(
+            "dataset_layout must be 'kili' (the default: Kili's archive layout) or 'standard' (the layout datumaro, "
+            f"CVAT and FiftyOne import: docs/export.md), not {options.dataset_layout!r}."
+        )
     if options.export_type not in EXPORT_TYPES:
         raise ValidationError(
             f"export_type {options.export_type!r} is not available: labelport projects use workflow V1 "

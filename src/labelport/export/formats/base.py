@@ -79,6 +79,7 @@ FORMAT_OPTIONS = (
     "annotation_modifier",
     "split",
     "dataset_root",
+    "dataset_layout",
 )
 #: Each option's default, from :class:`ExportOptions`: an option is given when its value differs from it.
 OPTION_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(ExportOptions) if f.name in FORMAT_OPTIONS}
@@ -133,6 +134,18 @@ NO_DATASET_ROOT = Refused(
     "only YOLO split exports write a data.yaml, whose path it sets",
     "Use it with {formats_or} and split=..., or leave dataset_root out",
 )
+
+
+#: ``dataset_layout="standard"`` in a format that has one layout.
+OWN_LAYOUT_ONLY = Refused(
+    "the format has one layout, its own",
+    "Use a format that writes a standard dataset layout ({formats}), or leave dataset_layout out",
+)
+
+
+def standard_layout(options: ExportOptions) -> bool:
+    """Whether the export writes the standard dataset layout (``dataset_layout="standard"``)."""
+    return options.dataset_layout == "standard"
 
 
 @dataclass(frozen=True)

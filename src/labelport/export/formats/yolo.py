@@ -59,12 +59,14 @@ from labelport.export.formats.base import (
     HONOURED,
     MODIFIER_NOT_CALLED,
     NO_DATASET_ROOT,
+    OWN_LAYOUT_ONLY,
     FormatSpec,
     OptionRule,
     Refused,
     StagedWriter,
     object_job,
     split_of,
+    standard_layout,
 )
 from labelport.export.media import add_media_copies
 from labelport.export.model import ExportAsset, ExportContext
@@ -81,6 +83,12 @@ _TOLERANCE = 0.5 * 10.0**-_PRECISION
 _CSV_HEADER = ("external id", "url", "image file", "label file")
 _SPLIT_VERSIONS = ("yolo_v5", "yolo_v7", "yolo_v8")
 _IMAGES = "images"
+_DEFAULT_SUBSET = "default"
+_STANDARD_COMMENT = (
+    "# The standard layout without a split: one subset, default, which train and val both name (val then\n"
+    "# measures nothing held out; export with split=... for that). path '' (empty) is the folder of this\n"
+    "# data.yaml: Ultralytics reads train and val relative to it.\n"
+)
 _UNSPLIT_COMMENT = (
     "# No split was asked for: train and val are the same images, so that the dataset trains as it is\n"
     "# (val then measures nothing held out; export with split=... for that). path '' (empty) is the\n"
@@ -134,7 +142,11 @@ class YoloWriter(StagedWriter):
     def setup(self) -> None:
         self.plan = self.ctx.options.split
         #: yolo_v4 is Darknet's format, whose reader takes 5-value box rows only: regions become their boxes.
-        self.boxes_only = self.ctx.options.fmt == "yolo_v4"
+        #: dataset_layout="standard": one dataset as Ultralytics lays it out (images/<subset>, labels/<subset>,
+        #: data.yaml; subset "default" without a split), box rows only (datumaro's YOLO reader takes 5 values),
+        #: names without folders (datumaro pairs an image and its label file by their file names in a subset).
+        self.standard = standard_layout(self.ctx.options)
+        self.boxes_only = self.ctx.options.fmt == "yolo_v4" or self.standard
         #: With media and no split, data.yaml's train and val are the one image set (yolo_v5/v7/v8), so that the
         #: archive trains as it is unzipped: each output folder holds its images, as in a split export.
         self.trainable = self.plan is None and self.ctx.options.with_assets and self.ctx.options.fmt != "yolo_v4"
@@ -168,7 +180,7 @@ class YoloWriter(StagedWriter):
                 output.meta = Spool()
 
     def _outputs(self) -> list[_Output]:
-        if self.ctx.options.layout == "merged":
+        if self.ctx.options.layout == "merged" or self.standard:
             groups = [("", tuple(self.ctx.jobs))]
         else:
             groups = [(f"{job_folder(job)}/", (job,)) for job in self.ctx.jobs]
@@ -225,6 +237,9 @@ class YoloWriter(StagedWriter):
             data: dict[str, Any] = {}
             if self.plan is not None:
                 data = self._split_keys(output)
+            elif self.standard:
+                subset = f"{self.ctx.media_folder}/{_DEFAULT_SUBSET}"
+                data = {"path": "", "train": subset, "val": subset}
             elif self.trainable:
                 data = {"path": "", "train": _IMAGES, "val": _IMAGES}
             if fmt == "yolo_v5":
@@ -235,6 +250,8 @@ class YoloWriter(StagedWriter):
             text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
             if self.plan is not None:
                 text = self._data_yaml_comment() + text
+            elif self.standard:
+                text = _STANDARD_COMMENT + text
             elif self.trainable:
                 text = _UNSPLIT_COMMENT + text
         self.ctx.archive.write_text(output.folder + member, text)
@@ -281,15 +298,23 @@ class YoloWriter(StagedWriter):
                 frames = frame_responses(asset.labels[0].json_response)
                 count = frame_count(asset, frames)
                 name = self._name(asset, frame_endings(asset, (index for index, _ in frames), count, ".txt"))
-                self._video(asset, name, frames, count, split_of(self.ctx.options, asset))
+                self._video(asset, name, frames, count, self._subset(asset))
         else:
             super().write_asset(asset)
 
     def _name(self, asset: ExportAsset, endings: Sequence[str]) -> str:
         """The asset's name in every folder: unique over the label files and images named after it."""
         stem = asset_stem(asset.external_id)
+        if self.standard:
+            stem = stem.replace("/", "_")
         paired = self.plan is not None or self.trainable
         return self.names.allocate(asset.external_id, pairable(stem) if paired else stem, endings)
+
+    def _subset(self, asset: ExportAsset) -> str | None:
+        """The folder under images/ and labels/: the asset's split, ``default`` in the standard layout without
+        one, else None (no subset folder)."""
+        split = split_of(self.ctx.options, asset)
+        return _DEFAULT_SUBSET if split is None and self.standard else split
 
     def convert(self, asset: ExportAsset, tally: Tally) -> list[Deflated] | None:
         """The image's label file in each output, compressed for the archive."""
@@ -307,7 +332,7 @@ class YoloWriter(StagedWriter):
         if converted is None:
             return
         name = self._name(asset, (".txt", asset.media_suffix))
-        split = split_of(self.ctx.options, asset)
+        split = self._subset(asset)
         source = str(asset.media_path) if asset.media_path is not None else asset.content
         images: list[str] = []
         for output, label in zip(self.outputs, converted, strict=True):
@@ -430,10 +455,16 @@ class YoloWriter(StagedWriter):
             boxed = self.counted[("boxed", job.name)]
             if boxed:
                 one = boxed == 1
+                what = (
+                    f"{plural(boxed, 'polygon')}/semantic region{'' if one else 's'} written as "
+                    f"{'its' if one else 'their'} bounding box{'' if one else 'es'}"
+                )
                 self.ctx.report.note(
-                    f"yolo_v4, job {job.name}: {plural(boxed, 'polygon')}/semantic region{'' if one else 's'} written "
-                    f"as {'its' if one else 'their'} bounding box{'' if one else 'es'}: yolo_v4 is Darknet's format, "
-                    "whose label reader takes box rows only (5 values); use yolo_v8 for segments"
+                    f"{self.ctx.options.fmt} standard layout, job {job.name}: {what}: the standard YOLO layout "
+                    "(datumaro, CVAT, FiftyOne) reads box rows only (5 values)"
+                    if self.standard
+                    else f"yolo_v4, job {job.name}: {what}: yolo_v4 is Darknet's format, whose label reader takes "
+                    "box rows only (5 values); use yolo_v8 for segments"
                 )
             if holes:
                 self.ctx.report.note(
@@ -569,6 +600,7 @@ def _options(version: str) -> dict[str, OptionRule]:
             "folders with a data.yaml",
         ),
         "dataset_root": HONOURED if split else NO_DATASET_ROOT,
+        "dataset_layout": HONOURED if split else OWN_LAYOUT_ONLY,
     }
 
 
