@@ -582,7 +582,7 @@ class Client:
         workers: int | None = None,
     ) -> ExportReport:
         """Export a project to a zip archive ``filename`` in format ``fmt`` (kili/raw, coco, yolo_v4,
-        yolo_v5, yolo_v7, yolo_v8, pascal_voc, geojson); see docs/export.md. Returns the report:
+        yolo_v5, yolo_v7, yolo_v8, pascal_voc, geojson, simple); see docs/export.md. Returns the report:
         assets matched and exported, annotations written per job, everything skipped and why.
 
         The archive is written to a temporary file and renamed at the end: a failed export leaves
