@@ -578,10 +578,11 @@ class Client:
         split_seed: int = 0,
         split_stratify: bool = False,
         dataset_root: str | os.PathLike[str] | None = None,
+        dataset_layout: Literal["kili", "standard"] = "kili",
         workers: int | None = None,
     ) -> ExportReport:
         """Export a project to a zip archive ``filename`` in format ``fmt`` (kili/raw, coco, yolo_v4,
-        yolo_v5, yolo_v7, yolo_v8, pascal_voc, geojson); see docs/export.md. Returns the report:
+        yolo_v5, yolo_v7, yolo_v8, pascal_voc, geojson, simple); see docs/export.md. Returns the report:
         assets matched and exported, annotations written per job, everything skipped and why.
 
         The archive is written to a temporary file and renamed at the end: a failed export leaves
@@ -592,7 +593,11 @@ class Client:
         ``split={"train": 0.8, "val": 0.1, "test": 0.1}`` (or ``"train=0.8,val=0.1,test=0.1"``) splits the
         assets, by a hash of ``split_seed`` and the external id (an asset keeps its split when others are
         added), or ``split_stratify=True`` to spread every category over the splits; ``dataset_root`` is the
-        folder the archive will be unzipped to, written as the YOLO data.yaml's ``path``.
+        folder the archive will be unzipped to, written as the YOLO data.yaml's ``path``;
+        ``dataset_layout="standard"`` (coco, pascal_voc, yolo_v5, yolo_v7, yolo_v8) writes the layout datumaro, CVAT
+        and FiftyOne import instead of Kili's (COCO ``annotations/instances_<subset>.json`` + ``images/<subset>/``,
+        VOC ``Annotations/`` + ``JPEGImages/`` + ``ImageSets/Main/<subset>.txt`` + ``labelmap.txt``, YOLO as
+        Ultralytics lays it out).
 
         ``workers`` (labelport addition): processes converting assets while this one writes the archive
         (coco, yolo_*, pascal_voc and kili image exports; the archive is the same byte for byte). None, the
@@ -615,6 +620,7 @@ class Client:
             split_seed=split_seed,
             split_stratify=split_stratify,
             dataset_root=dataset_root,
+            dataset_layout=dataset_layout,
             workers=workers,
         )
         return export_service.export_project(self.ctx, project_id, filename, request, disable_tqdm=disable_tqdm)

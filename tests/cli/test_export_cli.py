@@ -69,7 +69,7 @@ def test_export_errors(client, database_url, tmp_path):
     result = runner.invoke(main, [*base, "--output-format", "tfrecord"])  # a usage error: the choices are listed
     assert result.exit_code == 2 and result.output.endswith(
         "Error: Invalid value for '--output-format': 'tfrecord' is not one of 'coco', 'geojson', 'kili', "
-        "'pascal_voc', 'raw', 'yolo_v4', 'yolo_v5', 'yolo_v7', 'yolo_v8'.\n"
+        "'pascal_voc', 'raw', 'simple', 'yolo_v4', 'yolo_v5', 'yolo_v7', 'yolo_v8'.\n"
     )
     result = runner.invoke(main, [*base, "--output-format", "kili", "--filter", "colour=red"])
     assert result.exit_code == 1 and result.output.startswith("Error: Unknown asset filter arguments: ['colour']")
@@ -133,7 +133,9 @@ def test_the_format_choices_and_help_come_from_the_registries():
     options = {option.name: option for option in export.params}
     assert list(options["fmt"].type.choices) == export_formats.names()
     assert options["fmt"].help == "The format of the archive (see docs/export.md); raw is another name for kili."
-    assert options["single_file"].help == "One file for the whole project (coco, kili; other formats refuse it)."
+    assert (
+        options["single_file"].help == "One file for the whole project (coco, kili, simple; other formats refuse it)."
+    )
     assert options["split_text"].help.startswith("coco, yolo_v5, yolo_v7, yolo_v8: a train/val/test split by asset")
     assert options["dataset_root"].help.startswith("yolo_v5, yolo_v7, yolo_v8 with --split: the absolute folder")
     dataset = main.commands["project"].commands["import-dataset"]

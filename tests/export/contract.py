@@ -92,6 +92,7 @@ GIVEN: dict[str, Any] = {
     "annotation_modifier": modifier_never_called,
     "split": "train=0.8,val=0.2",
     "dataset_root": "/data/street",
+    "dataset_layout": "standard",
 }
 
 # -- expectations ---------------------------------------------------------------------------------------
@@ -120,11 +121,13 @@ class Refused:
 
 @dataclass(frozen=True)
 class Failure:
-    """An export that fails half-way (``strict``, on its first skipped item): the exact message."""
+    """An export that fails half-way (``strict``, on its first skipped item): the exact message, or with
+    ``varying``, the message up to the part the platform words (a failed download's resolver error)."""
 
     project: str
     options: dict[str, Any]
     message: str
+    varying: tuple[str, str] | None = None  # (what comes before it, what comes after it)
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,7 @@ def input_type_refused(fmt: str, input_type: str, able: str) -> Refused:
 def no_job_refused(fmt: str, needs: str) -> Refused:
     return Refused(
         f"Project <project> has no job that format '{fmt}' can export (it needs {needs}). "
-        "Jobs: WEATHER (CLASSIFICATION). Formats that can export this project: kili, raw."
+        "Jobs: WEATHER (CLASSIFICATION). Formats that can export this project: kili, raw, simple."
     )
 
 
@@ -165,6 +168,10 @@ SPLIT_SHOWN = "{'train': 0.8, 'val': 0.2}"
 NO_SPLIT = (
     "the format has no train/val/test layout. Use a format that writes splits (coco, yolo_v5, yolo_v7, yolo_v8), "
     "or leave split out."
+)
+OWN_LAYOUT = (
+    "the format has one layout, its own. Use a format that writes a standard dataset layout (coco, pascal_voc, "
+    "yolo_v5, yolo_v7, yolo_v8), or leave dataset_layout out."
 )
 NO_DATASET_ROOT = (
     "only YOLO split exports write a data.yaml, whose path it sets. Use it with yolo_v5, yolo_v7 or yolo_v8 and "
@@ -205,9 +212,9 @@ def _coco() -> Contract:
                 ],
             ),
             "video": Exported(1, 1, 0, 1, 2, VIDEO_TRACK),
-            "text": input_type_refused("coco", "TEXT", "kili, raw"),
-            "pdf": input_type_refused("coco", "PDF", "kili, raw"),
-            "geospatial": input_type_refused("coco", "GEOSPATIAL", "geojson, kili, raw"),
+            "text": input_type_refused("coco", "TEXT", "kili, raw, simple"),
+            "pdf": input_type_refused("coco", "PDF", "kili, raw, simple"),
+            "geospatial": input_type_refused("coco", "GEOSPATIAL", "geojson, kili, raw, simple"),
             "classes_only": no_job_refused("coco", "an OBJECT_DETECTION job with rectangle, polygon or semantic tools"),
         },
         project="image",
@@ -241,6 +248,23 @@ def _coco() -> Contract:
             "(degenerate)" + STRICT_SUFFIX,
         ),
     )
+
+
+#: yolo_v4 (Darknet) writes boxes only: the regions of the representative project become their boxes.
+_DARKNET_NOTES = [
+    "yolo_v4, job REGIONS: 2 polygons/semantic regions written as their bounding boxes: yolo_v4 is Darknet's format, "
+    "whose label reader takes box rows only (5 values); use yolo_v8 for segments",
+    "yolo_v4, job MIXED: 1 polygon/semantic region written as its bounding box: yolo_v4 is Darknet's format, whose "
+    "label reader takes box rows only (5 values); use yolo_v8 for segments",
+]
+
+
+def _segment_notes(fmt: str) -> list[str]:
+    return [
+        f"{fmt}, job MIXED: rectangles written as 4-point polygons, because rectangles and polygons/semantic regions "
+        "can meet in one label file and YOLO training code rejects files that mix box rows and segment rows",
+        "job REGIONS: holes dropped from 1 region; a YOLO segment has one ring, so only the outer ring is written",
+    ]
 
 
 def _yolo(fmt: str) -> Contract:
@@ -281,6 +305,10 @@ def _yolo(fmt: str) -> Contract:
             {"dataset_root": "/data/street"},
             option_refused("dataset_root", "'/data/street'", fmt, NO_DATASET_ROOT),
         )
+        refused["dataset_layout"] = (
+            {"dataset_layout": "standard"},
+            option_refused("dataset_layout", "'standard'", fmt, OWN_LAYOUT),
+        )
     return Contract(
         exports={
             "image": Exported(
@@ -294,18 +322,14 @@ def _yolo(fmt: str) -> Contract:
                 [
                     "jobs not exported (YOLO takes OBJECT_DETECTION jobs whose tools are all among rectangle, polygon "
                     "and semantic): " + UNEXPORTED_DETECTION,
-                    f"{fmt}, job MIXED: rectangles written as 4-point polygons, because rectangles and "
-                    "polygons/semantic regions can meet in one label file and YOLO training code rejects files that "
-                    "mix box rows and segment rows",
-                    "job REGIONS: holes dropped from 1 region; a YOLO segment has one ring, so only the outer ring is "
-                    "written",
+                    *(_DARKNET_NOTES if fmt == "yolo_v4" else _segment_notes(fmt)),
                 ],
             ),
             # 2 annotated frames, classes.txt or data.yaml, video_meta.json, remote_assets.csv, README
             "video": Exported(1, 1, 0, 1, 6, VIDEO_TRACK),
-            "text": input_type_refused(fmt, "TEXT", "kili, raw"),
-            "pdf": input_type_refused(fmt, "PDF", "kili, raw"),
-            "geospatial": input_type_refused(fmt, "GEOSPATIAL", "geojson, kili, raw"),
+            "text": input_type_refused(fmt, "TEXT", "kili, raw, simple"),
+            "pdf": input_type_refused(fmt, "PDF", "kili, raw, simple"),
+            "geospatial": input_type_refused(fmt, "GEOSPATIAL", "geojson, kili, raw, simple"),
             "classes_only": no_job_refused(
                 fmt, "an OBJECT_DETECTION job whose tools are all among rectangle, polygon and semantic"
             ),
@@ -341,9 +365,9 @@ def _pascal_voc() -> Contract:
                 ],
             ),
             "video": Exported(1, 1, 0, 1, 4, VIDEO_TRACK),  # one XML file per frame, README
-            "text": input_type_refused(fmt, "TEXT", "kili, raw"),
-            "pdf": input_type_refused(fmt, "PDF", "kili, raw"),
-            "geospatial": input_type_refused(fmt, "GEOSPATIAL", "geojson, kili, raw"),
+            "text": input_type_refused(fmt, "TEXT", "kili, raw, simple"),
+            "pdf": input_type_refused(fmt, "PDF", "kili, raw, simple"),
+            "geospatial": input_type_refused(fmt, "GEOSPATIAL", "geojson, kili, raw, simple"),
             "classes_only": no_job_refused(fmt, "an OBJECT_DETECTION job with a rectangle, polygon or semantic tool"),
         },
         project="image",
@@ -402,6 +426,10 @@ def _kili() -> Contract:
                 {"dataset_root": "/data/street"},
                 option_refused("dataset_root", "'/data/street'", fmt, NO_DATASET_ROOT),
             ),
+            "dataset_layout": (
+                {"dataset_layout": "standard"},
+                option_refused("dataset_layout", "'standard'", fmt, OWN_LAYOUT),
+            ),
         },
         noted={"annotation_modifier": MODIFIER_NOTE.format(fmt=fmt)},
         failure=Failure(
@@ -445,8 +473,8 @@ def _geojson() -> Contract:
                 ],
             ),
             "video": input_type_refused(fmt, "VIDEO", DETECTION_FORMATS),
-            "text": input_type_refused(fmt, "TEXT", "kili, raw"),
-            "pdf": input_type_refused(fmt, "PDF", "kili, raw"),
+            "text": input_type_refused(fmt, "TEXT", "kili, raw, simple"),
+            "pdf": input_type_refused(fmt, "PDF", "kili, raw, simple"),
             # 3 assets × 5 job folders (PARCELS, LAND, POINTS, SEASON, NOTES), README
             "geospatial": Exported(
                 4,
@@ -505,6 +533,10 @@ def _geojson() -> Contract:
                 {"dataset_root": "/data/street"},
                 option_refused("dataset_root", "'/data/street'", fmt, NO_DATASET_ROOT),
             ),
+            "dataset_layout": (
+                {"dataset_layout": "standard"},
+                option_refused("dataset_layout", "'standard'", fmt, OWN_LAYOUT),
+            ),
         },
         noted={"annotation_modifier": MODIFIER_NOTE.format(fmt=fmt)},
         failure=Failure(
@@ -513,12 +545,79 @@ def _geojson() -> Contract:
     )
 
 
+def one_job_refused(jobs: str, able: str) -> Refused:
+    return Refused(
+        f"Project <project> has {jobs}: format 'simple' holds the answer of a single job in each label, so it "
+        f"exports only projects with one job. Formats that can export this project: {able}."
+    )
+
+
+def _simple() -> Contract:
+    fmt = "simple"
+    return Contract(
+        exports={
+            "image": one_job_refused(
+                "5 jobs (BOXES (OBJECT_DETECTION, rectangle), REGIONS (OBJECT_DETECTION, polygon/semantic), MIXED "
+                "(OBJECT_DETECTION, rectangle/polygon), KEYPOINTS (OBJECT_DETECTION, marker/polyline), WEATHER "
+                "(CLASSIFICATION))",
+                "coco, geojson, kili, pascal_voc, raw, yolo_v4, yolo_v5, yolo_v7, yolo_v8",
+            ),
+            "video": input_type_refused(fmt, "VIDEO", DETECTION_FORMATS),
+            "text": one_job_refused("2 jobs (NER (NAMED_ENTITIES_RECOGNITION), TOPIC (CLASSIFICATION))", "kili, raw"),
+            "pdf": Exported(1, 1, 0, 1, 2, {"NER": 1}),  # one label file, README
+            "geospatial": one_job_refused(GEO_JOBS, "geojson, kili, raw"),
+            "classes_only": Exported(1, 1, 0, 1, 2, {"WEATHER": 1}),
+        },
+        project="classes_only",
+        refused={
+            "normalized_coordinates": (
+                {"normalized_coordinates": False},
+                option_refused(
+                    "normalized_coordinates",
+                    "False",
+                    fmt,
+                    "the simple format holds normalized vertices only. Use normalized_coordinates=None (the default) "
+                    "or True, or the kili format for pixel coordinates.",
+                ),
+            ),
+            "split": ({"split": "train=0.8,val=0.2"}, option_refused("split", SPLIT_SHOWN, fmt, NO_SPLIT)),
+            "dataset_root": (
+                {"dataset_root": "/data/street"},
+                option_refused("dataset_root", "'/data/street'", fmt, NO_DATASET_ROOT),
+            ),
+            "dataset_layout": (
+                {"dataset_layout": "standard"},
+                option_refused("dataset_layout", "'standard'", fmt, OWN_LAYOUT),
+            ),
+        },
+        noted={"annotation_modifier": MODIFIER_NOTE.format(fmt=fmt)},
+        # its one skippable item: media that cannot be fetched (a URL of the .invalid domain, offline)
+        failure=Failure(
+            "classes_only",
+            {"strict": True, "with_assets": True},
+            "",
+            (
+                "Asset 'sky.jpg': media not included: download of https://images.invalid/sky.jpg failed (",
+                ")" + STRICT_SUFFIX,
+            ),
+        ),
+    )
+
+
+GEO_JOBS = (
+    "6 jobs (PARCELS (OBJECT_DETECTION, rectangle/polygon), LAND (OBJECT_DETECTION, semantic), POINTS "
+    "(OBJECT_DETECTION, marker/polyline/vector), SEASON (CLASSIFICATION), NOTES (TRANSCRIPTION), SHAPES "
+    "(OBJECT_DETECTION, pose))"
+)
+
+
 #: The contract of every export format, by name. A format registered without one fails the contract tests.
 CONTRACTS: dict[str, Contract] = {
     "coco": _coco(),
     "geojson": _geojson(),
     "kili": _kili(),
     "pascal_voc": _pascal_voc(),
+    "simple": _simple(),
     **{fmt: _yolo(fmt) for fmt in ("yolo_v4", "yolo_v5", "yolo_v7", "yolo_v8")},
 }
 

@@ -418,7 +418,7 @@ def test_a_project_without_geometry_jobs_is_refused(client, tmp_path):
     assert str(error.value) == (
         f"Project {project_id!r} has no job that format 'geojson' can export (it needs an OBJECT_DETECTION job "
         "with rectangle, polygon, semantic, marker or polyline tools). Jobs: SEASON (CLASSIFICATION). "
-        "Formats that can export this project: kili, raw."
+        "Formats that can export this project: kili, raw, simple."
     )
 
 

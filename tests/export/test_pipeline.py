@@ -33,7 +33,7 @@ def test_unknown_format(client, image, tmp_path):
     with pytest.raises(IncompatibleFormatError) as error:
         client.export_labels(image.project_id, tmp_path / "out.zip", "tfrecord")
     assert str(error.value).startswith(
-        "Unknown export format 'tfrecord'; formats: coco, geojson, kili, pascal_voc, raw, yolo_v4"
+        "Unknown export format 'tfrecord'; formats: coco, geojson, kili, pascal_voc, raw, simple, yolo_v4"
     )
     assert not (tmp_path / "out.zip").exists()
 
@@ -44,7 +44,7 @@ def test_input_type_refused_names_the_formats_that_work(client, tmp_path):
         client.export_labels(text.project_id, tmp_path / "out.zip", "coco")
     assert str(error.value) == (
         f"Project {text.project_id!r} has input type TEXT, which format 'coco' cannot export; "
-        "formats for TEXT projects: kili, raw."
+        "formats for TEXT projects: kili, raw, simple."
     )
 
 
@@ -56,7 +56,7 @@ def test_no_compatible_job_lists_jobs_and_formats(client, tmp_path):
     assert str(error.value) == (
         f"Project {project_id!r} has no job that format 'coco' can export (it needs an OBJECT_DETECTION job with "
         "rectangle, polygon or semantic tools). Jobs: WEATHER (CLASSIFICATION). Formats that can export this project: "
-        "kili, raw."
+        "kili, raw, simple."
     )
 
 
@@ -382,8 +382,8 @@ def test_a_format_declares_how_it_takes_every_option():
         )
     assert str(error.value) == (
         "Format 'tfrecord' must declare how it takes each of layout, single_file, with_assets, "
-        "normalized_coordinates, annotation_modifier, split, dataset_root, with Honoured(), Refused(why, fix, values) "
-        "or Unused(note) (missing: split, dataset_root; unknown: colour)."
+        "normalized_coordinates, annotation_modifier, split, dataset_root, dataset_layout, with Honoured(), "
+        "Refused(why, fix, values) or Unused(note) (missing: split, dataset_root; unknown: colour)."
     )
     assert [spec.name for spec in formats.specs()] == sorted({spec.name for spec in formats.all_specs().values()})
     assert all(set(spec.options) == set(FORMAT_OPTIONS) for spec in formats.specs())

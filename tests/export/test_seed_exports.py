@@ -46,17 +46,24 @@ def test_kili_format_one_file_for_the_whole_project(tutorial, tmp_path):
 def test_yolo_v5(tutorial, tmp_path):
     kili, your_project_id, paths = tutorial
     kili.export_labels(project_id=your_project_id, filename=str(tmp_path / "export.zip"), fmt="yolo_v5")
+    # With the media, each job folder is a dataset that trains as it is (Kili puts images/ at the root, where no
+    # trainer pairs them with JOB_0/labels/): docs/export/yolo.md.
     assert tree(tmp_path / "export.zip") == [
         "JOB_0/data.yaml",
+        "JOB_0/images/car_1.jpg",
         "JOB_0/labels/car_1.txt",
         "README.kili.txt",
-        "images/car_1.jpg",
     ]
     with zipfile.ZipFile(tmp_path / "export.zip") as archive:
         # class x-centre y-centre width height, relative to the image
         assert archive.read("JOB_0/labels/car_1.txt") == b"0 0.650000 0.600000 0.300000 0.400000\n"
-        assert yaml.safe_load(archive.read("JOB_0/data.yaml")) == {"names": {0: "OBJECT_A", 1: "OBJECT_B"}}
-        assert archive.read("images/car_1.jpg") == paths[0].read_bytes()
+        assert yaml.safe_load(archive.read("JOB_0/data.yaml")) == {
+            "path": "",
+            "train": "images",
+            "val": "images",
+            "names": {0: "OBJECT_A", 1: "OBJECT_B"},
+        }
+        assert archive.read("JOB_0/images/car_1.jpg") == paths[0].read_bytes()
 
 
 def test_coco(tutorial, tmp_path):

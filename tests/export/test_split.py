@@ -243,6 +243,48 @@ def test_yolo_v8_split_is_a_dataset_ultralytics_reads_without_edits(client, tmp_
     assert report.skipped == []
 
 
+@pytest.mark.parametrize("layout", ["merged", "split"])
+@pytest.mark.parametrize("fmt", ["yolo_v5", "yolo_v7", "yolo_v8"])
+def test_without_a_split_the_export_with_media_is_a_dataset_ultralytics_reads(
+    client, tmp_path, train_project, fmt, layout
+):
+    """No split asked for: data.yaml's train and val are the one image set, which Ultralytics' checks accept as it
+    is unzipped, from another working directory, every image paired with its label file."""
+    project_id, files = train_project
+    archive = tmp_path / "out.zip"
+    report = client.export_labels(project_id, archive, fmt, layout=layout, disable_tqdm=True)
+    dataset = extract(archive, tmp_path / "unzipped" / "dataset")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    folders = [""] if layout == "merged" else ["OBJECTS/", "AREAS/"]
+    expected = {
+        "images/" + train_external_id(index).replace(" ", "_").replace("images/", "images_/", 1)
+        for index in range(LABELED)
+    }
+    for folder in folders:
+        data = yaml.safe_load((dataset / folder / "data.yaml").read_text())
+        assert (data["path"], data["train"], data["val"]) == ("", "images", "images")
+        assert "test" not in data
+        cwd = Path.cwd()
+        try:
+            os.chdir(elsewhere)
+            found = check_ultralytics_dataset(str(dataset / folder / "data.yaml"))
+        finally:
+            os.chdir(cwd)
+        assert found == {"train": expected, "val": expected}
+        for index in range(LABELED):
+            external_id = train_external_id(index)
+            name = external_id.replace(" ", "_").replace("images/", "images_/", 1)
+            assert (dataset / folder / "images" / name).read_bytes() == files[external_id].read_bytes()
+    assert report.skipped == []
+    if layout == "split":
+        assert report.notes == [
+            f"{fmt} export with media, layout split: the media are copied into each of the 2 job folders (OBJECTS, "
+            "AREAS), so that each folder is a complete dataset; use layout='merged' to store them once"
+        ]
+        assert not any(name.startswith("images/") for name in read_archive(archive))
+
+
 def test_split_layout_copies_the_media_into_each_job_folder(client, tmp_path, train_project):
     project_id, _ = train_project
     report = client.export_labels(project_id, tmp_path / "out.zip", "yolo_v8", split=SPLIT)

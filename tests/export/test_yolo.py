@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import orjson
 import pytest
 import yaml
@@ -123,13 +125,13 @@ def test_with_assets_images_are_the_stored_bytes_and_pair_with_labels(client, tm
     path = tmp_path / "out.zip"
     report = export(client, image_project.project_id, path, "yolo_v8", layout=layout, with_assets=True)
     members = read_archive(path)
-    images = {name: data for name, data in members.items() if name.startswith("images/")}
-    assert sorted(images) == ["images/folder/img_3.png", "images/img_1.png", "images/img_2.jpg"]
-    for external_id, source in image_project.images.items():
-        stem = external_id.replace(" ", "_").rsplit(".", 1)[0]
-        assert images[f"images/{stem}{source.suffix}"] == source.read_bytes()
     folders = [f"{job}/" for job in JOBS] if layout == "split" else [""]
-    for folder in folders:
+    for folder in folders:  # with the media, each output folder holds its images (data.yaml points at them)
+        images = {name[len(folder) :]: data for name, data in members.items() if name.startswith(f"{folder}images/")}
+        assert sorted(images) == ["images/folder/img_3.png", "images/img_1.png", "images/img_2.jpg"]
+        for external_id, source in image_project.images.items():
+            stem = external_id.replace(" ", "_").rsplit(".", 1)[0]
+            assert images[f"images/{stem}{source.suffix}"] == source.read_bytes()
         labels = sorted(
             n[len(folder) + len("labels/") : -len(".txt")] for n in members if n.startswith(f"{folder}labels/")
         )
@@ -196,7 +198,7 @@ def test_every_file_passes_the_training_rules(client, tmp_path, image_project, f
         for name, data in members.items():
             if name.startswith(f"{folder}labels/"):
                 kinds |= check_yolo_file(data.decode(), len(names))
-        assert kinds == ({"box"} if jobs == ["BOXES"] else {"segment"})
+        assert kinds == ({"box"} if jobs == ["BOXES"] or fmt == "yolo_v4" else {"segment"})
 
 
 def test_merged_rows_come_job_by_job_in_ontology_order(client, tmp_path, image_project):
@@ -320,7 +322,7 @@ def test_report_counts_skips_and_notes_split(client, tmp_path, image_project):
     report = export(client, image_project.project_id, tmp_path / "out.zip", "yolo_v4", with_assets=False)
     assert dict(report.annotations) == {"BOXES": 4, "REGIONS": 2, "MIXED": 2}
     assert report.skipped == [Skipped("img_1.png", "REGIONS", "polygon with fewer than 3 vertices")]
-    assert report.notes == [UNEXPORTED, f"yolo_v4, job MIXED: {MIXING}", HOLES]
+    assert report.notes == [UNEXPORTED, boxed("REGIONS", 2), boxed("MIXED", 1)]
     assert report.files == 3 * (4 + 1) + 1 + 1  # per job 4 labels + classes.txt; remote_assets.csv; README
 
 
@@ -498,3 +500,73 @@ def test_row_values_equal_the_plain_computation(outer, tool, polygons_only):
         assert result == expected
     else:
         assert (result.values, result.clamped) == expected
+
+
+# -- yolo_v4 is Darknet's format: boxes only ----------------------------------------------------------
+
+_SCAN_INT = re.compile(r"\s*([+-]?\d+)")
+_SCAN_FLOAT = re.compile(r"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
+
+
+def darknet_read_boxes(text: str) -> list[tuple[int, float, float, float, float]]:
+    """Darknet's ``read_boxes`` (src/data.c): ``while (fscanf(file, "%d %f %f %f %f", ...) == 5)``, a scanf
+    over the file's characters that knows nothing of lines: an 8-value row is read as a box and the first
+    values of the next one."""
+    boxes = []
+    position = 0
+    while True:
+        values: list[float] = []
+        for pattern in (_SCAN_INT, _SCAN_FLOAT, _SCAN_FLOAT, _SCAN_FLOAT, _SCAN_FLOAT):
+            match = pattern.match(text, position)
+            if match is None:
+                return boxes
+            values.append(float(match.group(1)))
+            position = match.end()
+        boxes.append((int(values[0]), *values[1:]))
+
+
+def test_the_darknet_reader_misreads_a_polygon_row():
+    """The reader of the test is Darknet's: 2 rows of 8 values become 3 boxes and a lost value."""
+    text = "0 0.1 0.2 0.5 0.2 0.5 0.6 0.1\n1 0.1 0.2 0.5 0.2 0.5 0.6 0.1\n"
+    assert len(darknet_read_boxes(text)) == 3
+    assert darknet_read_boxes("3 0.5 0.5 0.2 0.1\n0 0.1 0.1 0.1 0.1\n") == [
+        (3, 0.5, 0.5, 0.2, 0.1),
+        (0, 0.1, 0.1, 0.1, 0.1),
+    ]
+
+
+def boxed(job: str, count: int) -> str:
+    return (
+        f"yolo_v4, job {job}: {count} polygon{'s' if count > 1 else ''}/semantic region{'s' if count > 1 else ''} "
+        f"written as {'their' if count > 1 else 'its'} bounding box{'es' if count > 1 else ''}: yolo_v4 is Darknet's "
+        "format, whose label reader takes box rows only (5 values); use yolo_v8 for segments"
+    )
+
+
+@pytest.mark.parametrize("layout", ["split", "merged"])
+def test_yolo_v4_writes_boxes_only_that_darknet_reads_as_drawn(client, tmp_path, image_project, layout):
+    """Every yolo_v4 row has 5 values; polygons and semantic regions become their bounding boxes, which a
+    reader parsing rows as Darknet does gets back as drawn."""
+    path = tmp_path / "out.zip"
+    report = export(client, image_project.project_id, path, "yolo_v4", layout=layout, with_assets=False)
+    members = read_archive(path)
+    files = {"": list(JOBS)} if layout == "merged" else {f"{job}/": [job] for job in JOBS}
+    for folder, jobs in files.items():
+        names = class_names(members, folder, "yolo_v4")
+        for stem, (width, height) in SIZES.items():
+            text = members[f"{folder}labels/{stem}.txt"].decode()
+            assert all(len(line.split()) == 5 for line in text.splitlines()), text
+            read = [
+                (names[cls], ((cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height))
+                for cls, cx, cy, w, h in darknet_read_boxes(text)
+            ]
+            expected = [
+                (f"{job}/{category}" if layout == "merged" else category, box)
+                for job in jobs
+                for category, box in EXPECTED_BOXES[stem][job]
+            ]
+            assert [name for name, _ in read] == [name for name, _ in expected]
+            for (_, drawn), (_, box) in zip(read, expected, strict=True):
+                assert drawn == pytest.approx(box, abs=0.01)
+    assert dict(report.annotations) == {"BOXES": 4, "REGIONS": 2, "MIXED": 2}
+    assert report.notes == [UNEXPORTED, boxed("REGIONS", 2), boxed("MIXED", 1)]

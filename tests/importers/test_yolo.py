@@ -106,7 +106,13 @@ def test_round_trip_of_a_globox_dataset(client, tmp_path):
     assert report.categories == {"OBJECT_DETECTION_JOB": ["car", "person", "truck"]}
     client.export_labels(report.project_id, tmp_path / "out.zip", "yolo_v8", layout="split")
     members = read_archive(tmp_path / "out.zip")
-    assert yaml.safe_load(members["OBJECT_DETECTION_JOB/data.yaml"]) == {"nc": 3, "names": ["car", "person", "truck"]}
+    assert yaml.safe_load(members["OBJECT_DETECTION_JOB/data.yaml"]) == {
+        "path": "",
+        "train": "images",
+        "val": "images",
+        "nc": 3,
+        "names": ["car", "person", "truck"],
+    }
     for name in ("cars", "street", "empty"):
         source = _rows((tmp_path / "yolo" / "labels" / f"{name}.txt").read_text())
         exported = _rows(members[f"OBJECT_DETECTION_JOB/labels/{name}.txt"].decode())
@@ -118,7 +124,7 @@ def test_round_trip_of_a_globox_dataset(client, tmp_path):
         archive.extractall(tmp_path / "out")
     again = AnnotationSet.from_yolo_v5(
         tmp_path / "out" / "OBJECT_DETECTION_JOB" / "labels",
-        image_folder=tmp_path / "out" / "images",
+        image_folder=tmp_path / "out" / "OBJECT_DETECTION_JOB" / "images",
         image_extension=".png",
     )
     original = AnnotationSet.from_yolo_v5(
@@ -137,9 +143,10 @@ def test_round_trip_of_segments(client, tmp_path):
     (folder / "labels" / "a.txt").write_text("1 0.1 0.2 0.3 0.25 0.2 0.5 0.05 0.4\n0 0.5 0.5 0.9 0.5 0.7 0.95\n")
     (folder / "labels" / "b.txt").write_text("0 0.123456 0.2 0.5 0.234567 0.3 0.6\n")
     report = client.import_dataset(folder)
-    client.export_labels(report.project_id, tmp_path / "out.zip", "yolo_v4", layout="merged")
+    # yolo_v8: yolo_v4 (Darknet) writes regions as their boxes
+    client.export_labels(report.project_id, tmp_path / "out.zip", "yolo_v8", layout="merged", with_assets=False)
     members = read_archive(tmp_path / "out.zip")
-    assert members["classes.txt"] == b"0 OBJECT_DETECTION_JOB/car\n1 OBJECT_DETECTION_JOB/person\n"
+    assert members["data.yaml"] == b"nc: 2\nnames:\n- OBJECT_DETECTION_JOB/car\n- OBJECT_DETECTION_JOB/person\n"
     for name in ("a", "b"):
         exported = _rows(members[f"labels/{name}.txt"].decode())
         source = _rows((folder / "labels" / f"{name}.txt").read_text())
@@ -201,6 +208,51 @@ def test_ultralytics_data_yaml_with_splits(client, tmp_path):
     assert [(s.origin, s.external_id, s.reason) for s in report.skipped] == [
         (f"{root}/labels/val/orphan.txt", "orphan", "label file of no image of train/val/test: not imported")
     ]
+
+
+@pytest.mark.parametrize("val", ["images", "./images/", "absolute", "list"])
+def test_train_and_val_on_the_same_images_import_each_file_once(client, tmp_path, val):
+    """A tiny dataset whose val is its train folder (by another spelling, or a list of the same files): each image
+    and label file is read once, so no annotation is doubled."""
+    root = tmp_path / "tiny"
+    ImageFactory(root / "images").make("a.png", 40, 20)
+    ImageFactory(root / "images" / "sub").make("b.jpg", 30, 30)
+    (root / "labels" / "sub").mkdir(parents=True)
+    (root / "labels" / "a.txt").write_text("0 0.5 0.5 0.5 0.5\n1 0.25 0.25 0.1 0.1\n")
+    (root / "labels" / "sub" / "b.txt").write_text("1 0.5 0.5 0.2 0.2\n")
+    if val == "absolute":
+        val = str(root / "images")
+    elif val == "list":
+        (root / "val.txt").write_text("images/sub/b.jpg\n./images/a.png\n")
+        val = "val.txt"
+    (root / "data.yaml").write_text(f"path: ''\ntrain: images\nval: {val}\nnames: [car, person]\n")
+    report = client.import_dataset(root / "data.yaml")
+    rows = client.assets(report.project_id, fields=["externalId", "latestLabel.jsonResponse"])
+    assert [row["externalId"] for row in rows] == ["a.png", "sub/b.jpg"]
+    found = [
+        [a["categories"][0]["name"] for a in row["latestLabel"]["jsonResponse"]["OBJECT_DETECTION_JOB"]["annotations"]]
+        for row in rows
+    ]
+    assert found == [["car", "person"], ["person"]]
+    assert (report.images_read, report.labels_read, report.assets_imported, report.labels_imported) == (2, 2, 2, 2)
+    assert dict(report.annotations_read) == {"OBJECT_DETECTION_JOB": 3}
+    assert report.notes[1:] == [
+        f"{root / 'data.yaml'}: 2 images are listed in more than one of train, val and test; each image and its "
+        "label file were imported once"
+    ]
+
+
+def test_labelport_yolo_export_with_media_and_no_split_round_trips(client, tmp_path):
+    """Its data.yaml points train and val at the one image set (docs/export/yolo.md): imported once."""
+    built = projects.build_image_project(client, tmp_path / "images")
+    first = tmp_path / "first.zip"
+    client.export_labels(built.project_id, first, "yolo_v8", layout="merged", disable_tqdm=True)
+    report = client.import_dataset(first)
+    second = tmp_path / "second.zip"
+    client.export_labels(report.project_id, second, "yolo_v8", layout="merged", disable_tqdm=True)
+    before, after = read_archive(first), read_archive(second)
+    labels = ["labels/folder/img_3.txt", "labels/img_1.txt", "labels/img_2.txt"]  # the images in the archive
+    assert {name: after[name] for name in labels} == {name: before[name] for name in labels}
 
 
 def test_merged_names_give_one_job_each(client, tmp_path):

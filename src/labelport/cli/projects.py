@@ -399,6 +399,15 @@ def _aliases() -> str:
     "as data.yaml's path (needed by YOLOv5 and YOLOv7).",
 )
 @click.option(
+    "--dataset-layout",
+    type=click.Choice(["kili", "standard"]),
+    default="kili",
+    show_default=True,
+    help=f"{_taking('dataset_layout')}: 'standard' writes the layout datumaro, CVAT and FiftyOne import (COCO "
+    "annotations/instances_<subset>.json, VOC Annotations/ + JPEGImages/, YOLO images/<subset> + labels/<subset>) "
+    "instead of Kili's (see docs/export.md).",
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=1),
     default=None,
@@ -426,6 +435,7 @@ def export(
     split_seed: int,
     split_stratify: bool,
     dataset_root: str | None,
+    dataset_layout: str,
     workers: int | None,
     verbose: bool,
     database: str | None,
@@ -461,6 +471,7 @@ def export(
             split_seed=split_seed,
             split_stratify=split_stratify,
             dataset_root=dataset_root,
+            dataset_layout=dataset_layout,  # type: ignore[arg-type]
             workers=workers,
         )
     click.echo(str(report))

@@ -101,6 +101,10 @@ class ExportOptions:
     split: SplitPlan | None = None
     #: YOLO split exports: the folder the archive will be unzipped to, written as data.yaml's ``path``.
     dataset_root: str | None = None
+    #: ``kili`` (Kili's archive layout) or ``standard``: the layout datumaro, CVAT and FiftyOne import (COCO
+    #: ``annotations/instances_<subset>.json`` + ``images/<subset>/``, VOC ``Annotations/`` + ``JPEGImages/`` +
+    #: ``ImageSets/Main/``, YOLO ``images/<subset>`` + ``labels/<subset>`` + ``data.yaml``).
+    dataset_layout: str = "kili"
     #: Processes converting assets besides the exporting one (``export/parallel.py``); None: one per core when
     #: the export is large enough to gain from it, 1: none.
     workers: int | None = None

@@ -33,6 +33,7 @@ from labelport.store import query
 from labelport.store.engine import Store
 
 EXPORT_TYPES = ("latest", "normal")
+DATASET_LAYOUTS = ("kili", "standard")
 
 
 def check_options(spec: FormatSpec, options: ExportOptions, project: ProjectInfo) -> None:
@@ -47,6 +48,11 @@ def check_options(spec: FormatSpec, options: ExportOptions, project: ProjectInfo
         )
     if options.layout not in ("split", "merged"):
         raise ValidationError(f"layout must be 'split' or 'merged', not {options.layout!r}.")
+    if options.dataset_layout not in DATASET_LAYOUTS:
+        raise ValidationError(
+            "dataset_layout must be 'kili' (the default: Kili's archive layout) or 'standard' (the layout datumaro, "
+            f"CVAT and FiftyOne import: docs/export.md), not {options.dataset_layout!r}."
+        )
     if options.export_type not in EXPORT_TYPES:
         raise ValidationError(
             f"export_type {options.export_type!r} is not available: labelport projects use workflow V1 "
@@ -102,15 +108,24 @@ def check_dataset_root(options: ExportOptions) -> None:
 
 
 def compatible_jobs(spec: FormatSpec, project: ProjectInfo, fmt: str) -> list[Any]:
-    jobs = spec.compatible_jobs(project.ontology.root_jobs)
-    if jobs:
-        return jobs
-    listed = ", ".join(_describe(job) for job in project.ontology.root_jobs)
+    roots = project.ontology.root_jobs
+    listed = ", ".join(_describe(job) for job in roots)
     able = sorted(
         name
         for name, other in formats.all_specs().items()
-        if project.input_type in other.input_types and other.compatible_jobs(project.ontology.root_jobs)
+        if project.input_type in other.input_types
+        and other.compatible_jobs(roots)
+        and not (other.one_job and len(roots) > 1)
     )
+    if spec.one_job and len(roots) > 1:
+        raise IncompatibleFormatError(
+            f"Project {project.id!r} has {len(roots)} jobs ({listed}): format {fmt!r} holds the answer of a "
+            "single job in each label, so it exports only projects with one job. "
+            f"Formats that can export this project: {', '.join(able)}."
+        )
+    jobs = spec.compatible_jobs(roots)
+    if jobs:
+        return jobs
     raise IncompatibleFormatError(
         f"Project {project.id!r} has no job that format {fmt!r} can export (it needs {spec.needs}). "
         f"Jobs: {listed}. Formats that can export this project: {', '.join(able)}."

@@ -57,6 +57,7 @@ class ExportRequest:
     split_seed: int = 0
     split_stratify: bool = False
     dataset_root: str | os.PathLike[str] | None = None
+    dataset_layout: str = "kili"
     workers: int | None = None
 
 
@@ -115,6 +116,7 @@ def export_project(
         strict=options.strict,
         split=parse_split(options.split, options.split_seed, options.split_stratify),
         dataset_root=None if options.dataset_root is None else os.fspath(options.dataset_root),
+        dataset_layout=options.dataset_layout,
         workers=options.workers,
     )
     where = export_where(project, options.asset_ids, options.external_ids, options.asset_filter_kwargs)

@@ -79,6 +79,7 @@ FORMAT_OPTIONS = (
     "annotation_modifier",
     "split",
     "dataset_root",
+    "dataset_layout",
 )
 #: Each option's default, from :class:`ExportOptions`: an option is given when its value differs from it.
 OPTION_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(ExportOptions) if f.name in FORMAT_OPTIONS}
@@ -135,6 +136,18 @@ NO_DATASET_ROOT = Refused(
 )
 
 
+#: ``dataset_layout="standard"`` in a format that has one layout.
+OWN_LAYOUT_ONLY = Refused(
+    "the format has one layout, its own",
+    "Use a format that writes a standard dataset layout ({formats}), or leave dataset_layout out",
+)
+
+
+def standard_layout(options: ExportOptions) -> bool:
+    """Whether the export writes the standard dataset layout (``dataset_layout="standard"``)."""
+    return options.dataset_layout == "standard"
+
+
 @dataclass(frozen=True)
 class FormatSpec:
     """One export format: what it accepts and how it writes."""
@@ -152,6 +165,9 @@ class FormatSpec:
     #: Whether one output holds one label (COCO, YOLO, VOC, GeoJSON): with several labels per asset,
     #: each gets its own output, suffixed ``_label1``, ``_label2``…
     one_label_per_output: bool = True
+    #: Whether the format holds one job per label (Kili's legacy ``simple``): a project with more than one
+    #: root job is refused before anything is written.
+    one_job: bool = False
 
     def __post_init__(self) -> None:
         declared = set(self.options)

@@ -32,7 +32,16 @@ from labelport.export import geometry
 from labelport.export.archive import Archive, Member
 from labelport.export.detection import SHAPE_TOOLS, note_unexported
 from labelport.export.formats import register
-from labelport.export.formats.base import HONOURED, FormatSpec, OptionRule, Refused, StagedWriter, object_job, split_of
+from labelport.export.formats.base import (
+    HONOURED,
+    FormatSpec,
+    OptionRule,
+    Refused,
+    StagedWriter,
+    object_job,
+    split_of,
+    standard_layout,
+)
 from labelport.export.geometry import Point
 from labelport.export.media import add_media
 from labelport.export.model import ExportAsset
@@ -83,7 +92,11 @@ OPTIONS: dict[str, OptionRule] = {
         "COCO files name their images relative to the archive root (data/<name>) and hold no dataset path",
         "Leave dataset_root out, and give the unzipped folder as the image root to the training code",
     ),
+    "dataset_layout": HONOURED,
 }
+
+#: The subset of an export without a split in the standard layout (datumaro's name for it).
+DEFAULT_SUBSET = "default"
 
 
 # -- geometry of one annotation ---------------------------------------------------------------------
@@ -246,8 +259,12 @@ class _Target:
     records: list[dict[str, Any]]
     #: The spooled annotations of each split ("" without a split).
     annotations: dict[str, _Spool] = field(default_factory=dict)
+    #: The standard dataset layout: ``annotations/instances_<subset>.json``.
+    standard: bool = False
 
     def member(self, split: str) -> str:
+        if self.standard:
+            return f"annotations/instances_{split or DEFAULT_SUBSET}.json"
         return f"{self.folder}labels{'_' + split if split else ''}.json"
 
 
@@ -260,7 +277,9 @@ class _Image:
 
 class CocoWriter(StagedWriter):
     def setup(self) -> None:
-        self.merged = self.ctx.options.layout == "merged" or self.ctx.options.single_file
+        #: dataset_layout="standard": one dataset (the jobs merged), its images in images/<subset>/.
+        self.standard = standard_layout(self.ctx.options)
+        self.merged = self.ctx.options.layout == "merged" or self.ctx.options.single_file or self.standard
         plan = self.ctx.options.split
         self.splits: tuple[str, ...] = plan.names if plan is not None else ("",)
         self.targets = self._targets()
@@ -283,7 +302,7 @@ class CocoWriter(StagedWriter):
     def _targets(self) -> dict[str, _Target]:
         """The target of each job (one per job in split, one shared in merged), ids in ontology order."""
         if self.merged:
-            shared = _Target("", {}, [])
+            shared = _Target("", {}, [], standard=self.standard)
             for job in self.ctx.jobs:
                 _add_categories(shared, job, f"{job.name}/")
             return {job.name: shared for job in self.ctx.jobs}
@@ -323,11 +342,13 @@ class CocoWriter(StagedWriter):
             return
         assert asset.resolution is not None
         self._note_label(asset)
-        image = self._image(self._media_name(asset), asset.resolution, self._split(asset))
+        split = self._split(asset)
+        member = self._media_name(asset, split)
+        image = self._image(self._file_name(member, split), asset.resolution, split)
         self._emit_annotations(asset, image, converted)
         if self.ctx.options.with_assets:
             url = None if asset.media_path else asset.content
-            add_media(self.ctx, asset.external_id, image.record["file_name"], asset.media_path, url)
+            add_media(self.ctx, asset.external_id, member, asset.media_path, url)
 
     def _response(self, asset: ExportAsset) -> dict[str, Any]:
         response = asset.labels[0].json_response  # one label per output: the pipeline expands the others
@@ -341,32 +362,42 @@ class CocoWriter(StagedWriter):
         frames = {int(key): value for key, value in response.items() if key.isdigit() and isinstance(value, dict)}
         digits = len(str(len(asset.frames)))
         base, plain = safe_path(asset.external_id), asset.external_id.replace(" ", "_")
+        split = self._split(asset)
         for frame in asset.frames:
             number = f"_{frame.index + 1:0{digits}d}"
-            name = self.names.media(
-                asset.external_id, base + number, plain + number, frame.suffix, self.ctx.media_folder
+            member = self.names.media(
+                asset.external_id, base + number, plain + number, frame.suffix, self._media_folder(split)
             )
-            image = self._image(name, size, self._split(asset))
+            image = self._image(self._file_name(member, split), size, split)
             tally = Tally()
             converted = self._convert_annotations(asset, frames.get(frame.index, {}), size, tally)
             tally.tell(self.ctx.report)
             self._emit_annotations(asset, image, converted)
             if self.ctx.options.with_assets:
-                add_media(self.ctx, asset.external_id, image.record["file_name"], frame.path, frame.url)
+                add_media(self.ctx, asset.external_id, member, frame.path, frame.url)
         for index in sorted(key for key in frames if key >= len(asset.frames)):
             for job in self.ctx.jobs:
                 if _annotations_of(frames[index], job):
                     self.ctx.report.skip(asset.external_id, frame_beyond(len(asset.frames)), job.name)
 
-    def _media_name(self, asset: ExportAsset) -> str:
-        """``data/<name>``: the external id made safe, with the media's suffix (``names.NameAllocator.media``)."""
+    def _media_name(self, asset: ExportAsset, split: str) -> str:
+        """``data/<name>`` (``images/<subset>/<name>`` in the standard layout): the external id made safe, with
+        the media's suffix (``names.NameAllocator.media``)."""
         return self.names.media(
             asset.external_id,
             safe_path(asset.external_id),
             asset.external_id.replace(" ", "_"),
             asset.media_suffix,
-            self.ctx.media_folder,
+            self._media_folder(split),
         )
+
+    def _media_folder(self, split: str) -> str:
+        return f"images/{split or DEFAULT_SUBSET}" if self.standard else self.ctx.media_folder
+
+    def _file_name(self, member: str, split: str) -> str:
+        """An image's ``file_name``: its member (``data/<name>``), or in the standard layout its path under
+        ``images/<subset>/``, where datumaro (and pycocotools users) look for it."""
+        return member[len(self._media_folder(split)) + 1 :] if self.standard else member
 
     def _image(self, file_name: str, size: tuple[int, int], split: str) -> _Image:
         images = self.images[split]

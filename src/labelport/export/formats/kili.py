@@ -25,6 +25,7 @@ from labelport.export.formats.base import (
     MODIFIER_NOT_CALLED,
     NO_DATASET_ROOT,
     NO_SPLIT,
+    OWN_LAYOUT_ONLY,
     FormatSpec,
     OptionRule,
     StagedWriter,
@@ -279,6 +280,7 @@ OPTIONS: dict[str, OptionRule] = {
     "annotation_modifier": MODIFIER_NOT_CALLED,
     "split": NO_SPLIT,
     "dataset_root": NO_DATASET_ROOT,
+    "dataset_layout": OWN_LAYOUT_ONLY,
 }
 
 SPEC = register(

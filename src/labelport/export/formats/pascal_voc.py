@@ -43,6 +43,7 @@ from labelport.export.formats.base import (
     Refused,
     StagedWriter,
     object_job,
+    standard_layout,
 )
 from labelport.export.media import add_media
 from labelport.export.model import ExportAsset
@@ -64,9 +65,15 @@ class _Object:
     box: tuple[int, int, int, int]  # xmin, ymin, xmax, ymax
 
 
+#: The standard dataset layout (``dataset_layout="standard"``): Pascal VOC's own folders, one subset.
+_ANNOTATIONS, _IMAGES, _SUBSET = "Annotations", "JPEGImages", "default"
+
+
 class VocWriter(StagedWriter):
     def setup(self) -> None:
-        if self.ctx.options.layout == "merged":
+        #: dataset_layout="standard": VOC's folders (Annotations/, JPEGImages/, ImageSets/Main/), the jobs merged.
+        self.standard = standard_layout(self.ctx.options)
+        if self.ctx.options.layout == "merged" or self.standard:
             self.outputs: list[tuple[str, tuple[Job, ...]]] = [("", tuple(self.ctx.jobs))]
         else:
             self.outputs = [(f"{job_folder(job)}/", (job,)) for job in self.ctx.jobs]
@@ -78,6 +85,7 @@ class VocWriter(StagedWriter):
         self.setup()
         self.names = NameAllocator()
         self.counted: Counter[tuple[str, str]] = Counter()  # ("boxed" | "clamped", job) -> annotations
+        self.image_set: list[str] = []  # the standard layout's ImageSets/Main/default.txt, in export order
         note_unexported(self.ctx, "Pascal VOC takes OBJECT_DETECTION jobs with a rectangle, polygon or semantic tool")
 
     def write_asset(self, asset: ExportAsset) -> None:
@@ -121,13 +129,23 @@ class VocWriter(StagedWriter):
         name = self.names.allocate(asset.external_id, asset_stem(asset.external_id), (".xml", asset.media_suffix))
         filename = f"{name}{asset.media_suffix}"
         for (folder, _), objects in zip(self.outputs, converted, strict=True):
-            data = _document(self.ctx.media_folder, filename, asset.resolution, objects)
-            self.ctx.archive.write_bytes(f"{folder}labels/{name}.xml", data)
+            data = _document(self._images, filename, asset.resolution, objects)
+            self.ctx.archive.write_bytes(self._document_member(folder, name), data)
             self.ctx.report.files += 1
         if self.ctx.options.with_assets:
             url = None if asset.media_path is not None else asset.content
-            member = f"{self.ctx.media_folder}/{filename}"
-            add_media(self.ctx, asset.external_id, member, asset.media_path, url)
+            add_media(self.ctx, asset.external_id, f"{self._images}/{filename}", asset.media_path, url)
+
+    @property
+    def _images(self) -> str:
+        return _IMAGES if self.standard else self.ctx.media_folder
+
+    def _document_member(self, folder: str, stem: str) -> str:
+        """``<folder>labels/<stem>.xml``, or ``Annotations/<stem>.xml`` listed in the image set (standard)."""
+        if not self.standard:
+            return f"{folder}labels/{stem}.xml"
+        self.image_set.append(stem)
+        return f"{_ANNOTATIONS}/{stem}.xml"
 
     def _video(self, asset: ExportAsset, name: str, frames: list[tuple[int, dict[str, Any]]], count: int) -> None:
         if count == 0:
@@ -143,7 +161,7 @@ class VocWriter(StagedWriter):
             if self.ctx.options.with_assets and media is None:
                 missing += 1
             elif self.ctx.options.with_assets and media is not None:
-                add_media(self.ctx, asset.external_id, f"{self.ctx.media_folder}/{filename}", media.path, media.url)
+                add_media(self.ctx, asset.external_id, f"{self._images}/{filename}", media.path, media.url)
         if missing:
             self.ctx.report.skip(asset.external_id, missing_frames(missing))
 
@@ -154,8 +172,8 @@ class VocWriter(StagedWriter):
             tally = Tally()
             objects = self._objects_xml(asset, jobs, response, rotation, tally)
             tally.tell(self.ctx.report, self.counted)
-            data = _document(self.ctx.media_folder, filename, asset.resolution, objects)
-            self.ctx.archive.write_bytes(f"{folder}labels/{stem}.xml", data)
+            data = _document(self._images, filename, asset.resolution, objects)
+            self.ctx.archive.write_bytes(self._document_member(folder, stem), data)
             self.ctx.report.files += 1
 
     def _objects_xml(
@@ -182,7 +200,18 @@ class VocWriter(StagedWriter):
                     f"job {job.name}: {plural(clamped, 'annotation')} extended outside the image; "
                     "their boxes were clamped to it"
                 )
+        if self.standard:
+            self._standard_files()
         self.ctx.extras["renamed"] = self.names.renamed
+
+    def _standard_files(self) -> None:
+        """The image set (the documents' stems, one a line) and the label map (each category once, in ontology
+        order, as ``name:color:parts:actions`` with the three last empty: datumaro then makes the colours)."""
+        self.ctx.archive.write_text(f"ImageSets/Main/{_SUBSET}.txt", "".join(f"{stem}\n" for stem in self.image_set))
+        names = dict.fromkeys(key for job in self.ctx.jobs for key in job.categories)
+        labelmap = "# label:color_rgb:parts:actions\n" + "".join(f"{name}:::\n" for name in names)
+        self.ctx.archive.write_text("labelmap.txt", labelmap)
+        self.ctx.report.files += 2
 
 
 def _objects(asset: ExportAsset, job: Job, annotation: dict[str, Any], rotation: int, tally: Tally) -> list[_Object]:
@@ -314,6 +343,7 @@ OPTIONS: dict[str, OptionRule] = {
     "annotation_modifier": MODIFIER_NOT_CALLED,
     "split": NO_SPLIT,
     "dataset_root": NO_DATASET_ROOT,
+    "dataset_layout": HONOURED,
 }
 
 

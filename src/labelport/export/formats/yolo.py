@@ -2,13 +2,19 @@
 
 Layout ``split`` (the default): ``<JOB>/labels/<name>.txt`` and ``<JOB>/classes.txt`` (v4) or ``<JOB>/data.yaml``
 (v5, v7, v8) for each compatible job; ``merged``: ``labels/<name>.txt`` and ``classes.txt``/``data.yaml`` at the
-root, with the objects of every compatible job. Media are shared at the root, ``images/<name><suffix>``, so that
-``images/x.jpg`` pairs with ``labels/x.txt``; without media, ``images/remote_assets.csv`` says where each image is.
+root, with the objects of every compatible job. Media go to ``images/<name><suffix>`` (yolo_v4: shared at the
+root), so that ``images/x.jpg`` pairs with ``labels/x.txt``; without media, ``images/remote_assets.csv`` says where
+each image is.
 
 Rows: ``<class> cx cy w h`` for a rectangle, ``<class> x1 y1 … xn yn`` for a polygon or a semantic region (outer
 ring), normalized to [0, 1] after undoing ``ROTATION_JOB``, 6 decimals. When rectangles and polygons can meet in
 one file, every rectangle is written as its 4 corners: training code rejects files that mix box and segment rows.
+``yolo_v4`` is Darknet's format, whose reader takes 5-value rows only: it writes every polygon and semantic region
+as its bounding box (and never mixes).
 Class ids come from the ontology, never from the labels seen, so they are stable across exports.
+
+With the media and no split (v5, v7, v8), data.yaml's ``train`` and ``val`` are the one image set, and the media are
+in each output folder (``<JOB>/images/`` in the split layout), so that the archive trains as it is unzipped.
 
 With a train/val/test split (v5, v7, v8), every output folder is a complete dataset: ``images/<split>/<name><ext>``,
 ``labels/<split>/<name>.txt`` and a ``data.yaml`` with ``path``, ``train``, ``val`` (and ``test``); in the split layout
@@ -53,12 +59,14 @@ from labelport.export.formats.base import (
     HONOURED,
     MODIFIER_NOT_CALLED,
     NO_DATASET_ROOT,
+    OWN_LAYOUT_ONLY,
     FormatSpec,
     OptionRule,
     Refused,
     StagedWriter,
     object_job,
     split_of,
+    standard_layout,
 )
 from labelport.export.media import add_media_copies
 from labelport.export.model import ExportAsset, ExportContext
@@ -74,6 +82,18 @@ _PRECISION = 6
 _TOLERANCE = 0.5 * 10.0**-_PRECISION
 _CSV_HEADER = ("external id", "url", "image file", "label file")
 _SPLIT_VERSIONS = ("yolo_v5", "yolo_v7", "yolo_v8")
+_IMAGES = "images"
+_DEFAULT_SUBSET = "default"
+_STANDARD_COMMENT = (
+    "# The standard layout without a split: one subset, default, which train and val both name (val then\n"
+    "# measures nothing held out; export with split=... for that). path '' (empty) is the folder of this\n"
+    "# data.yaml: Ultralytics reads train and val relative to it.\n"
+)
+_UNSPLIT_COMMENT = (
+    "# No split was asked for: train and val are the same images, so that the dataset trains as it is\n"
+    "# (val then measures nothing held out; export with split=... for that). path '' (empty) is the\n"
+    "# folder of this data.yaml: Ultralytics reads train and val relative to it.\n"
+)
 
 
 class Spool:
@@ -121,6 +141,15 @@ class _Values:
 class YoloWriter(StagedWriter):
     def setup(self) -> None:
         self.plan = self.ctx.options.split
+        #: yolo_v4 is Darknet's format, whose reader takes 5-value box rows only: regions become their boxes.
+        #: dataset_layout="standard": one dataset as Ultralytics lays it out (images/<subset>, labels/<subset>,
+        #: data.yaml; subset "default" without a split), box rows only (datumaro's YOLO reader takes 5 values),
+        #: names without folders (datumaro pairs an image and its label file by their file names in a subset).
+        self.standard = standard_layout(self.ctx.options)
+        self.boxes_only = self.ctx.options.fmt == "yolo_v4" or self.standard
+        #: With media and no split, data.yaml's train and val are the one image set (yolo_v5/v7/v8), so that the
+        #: archive trains as it is unzipped: each output folder holds its images, as in a split export.
+        self.trainable = self.plan is None and self.ctx.options.with_assets and self.ctx.options.fmt != "yolo_v4"
         self.outputs = self._outputs()
         self.video = self.ctx.input_type == InputType.VIDEO
 
@@ -137,7 +166,7 @@ class YoloWriter(StagedWriter):
         for output in self.outputs:
             if output.polygons_only:
                 self.ctx.report.note(self._mixing_note(output.jobs, output.folder == ""))
-        if self.plan is not None:
+        if self.plan is not None or self.trainable:
             self._split_notes()
         self.remote: io.TextIOWrapper | None = None
         if not self.ctx.options.with_assets:
@@ -151,7 +180,7 @@ class YoloWriter(StagedWriter):
                 output.meta = Spool()
 
     def _outputs(self) -> list[_Output]:
-        if self.ctx.options.layout == "merged":
+        if self.ctx.options.layout == "merged" or self.standard:
             groups = [("", tuple(self.ctx.jobs))]
         else:
             groups = [(f"{job_folder(job)}/", (job,)) for job in self.ctx.jobs]
@@ -165,7 +194,7 @@ class YoloWriter(StagedWriter):
                     classes[(job.name, key)] = len(names)
                     names.append(f"{job.name}/{key}" if merged else key)
             tools = {tool for job in jobs for tool in job.tools}
-            mixed = Tool.RECTANGLE in tools and bool(tools & _REGION_TOOLS)
+            mixed = Tool.RECTANGLE in tools and bool(tools & _REGION_TOOLS) and not self.boxes_only
             outputs.append(_Output(folder, jobs, classes, names, mixed))
         return outputs
 
@@ -181,11 +210,14 @@ class YoloWriter(StagedWriter):
         fmt, options = self.ctx.options.fmt, self.ctx.options
         if options.with_assets and options.layout != "merged" and len(self.outputs) > 1:
             folders = ", ".join(output.folder.rstrip("/") for output in self.outputs)
+            export = "split export" if self.plan is not None else "export with media"
             self.ctx.report.note(
-                f"{fmt} split export, layout split: the media are copied into each of the {len(self.outputs)} job "
+                f"{fmt} {export}, layout split: the media are copied into each of the {len(self.outputs)} job "
                 f"folders ({folders}), so that each folder is a complete dataset; use layout='merged' to store "
                 "them once"
             )
+        if self.plan is None:
+            return
         if options.dataset_root is None and fmt == "yolo_v5":
             self.ctx.report.note(
                 "yolo_v5: YOLOv5's train.py reads an empty data.yaml path as its own repository folder; export with "
@@ -202,7 +234,14 @@ class YoloWriter(StagedWriter):
         if fmt == "yolo_v4":
             member, text = "classes.txt", "".join(f"{index} {name}\n" for index, name in enumerate(output.names))
         else:
-            data: dict[str, Any] = self._split_keys(output) if self.plan is not None else {}
+            data: dict[str, Any] = {}
+            if self.plan is not None:
+                data = self._split_keys(output)
+            elif self.standard:
+                subset = f"{self.ctx.media_folder}/{_DEFAULT_SUBSET}"
+                data = {"path": "", "train": subset, "val": subset}
+            elif self.trainable:
+                data = {"path": "", "train": _IMAGES, "val": _IMAGES}
             if fmt == "yolo_v5":
                 data["names"] = dict(enumerate(output.names))
             else:
@@ -211,6 +250,10 @@ class YoloWriter(StagedWriter):
             text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
             if self.plan is not None:
                 text = self._data_yaml_comment() + text
+            elif self.standard:
+                text = _STANDARD_COMMENT + text
+            elif self.trainable:
+                text = _UNSPLIT_COMMENT + text
         self.ctx.archive.write_text(output.folder + member, text)
         self.ctx.report.files += 1
 
@@ -255,14 +298,23 @@ class YoloWriter(StagedWriter):
                 frames = frame_responses(asset.labels[0].json_response)
                 count = frame_count(asset, frames)
                 name = self._name(asset, frame_endings(asset, (index for index, _ in frames), count, ".txt"))
-                self._video(asset, name, frames, count, split_of(self.ctx.options, asset))
+                self._video(asset, name, frames, count, self._subset(asset))
         else:
             super().write_asset(asset)
 
     def _name(self, asset: ExportAsset, endings: Sequence[str]) -> str:
         """The asset's name in every folder: unique over the label files and images named after it."""
         stem = asset_stem(asset.external_id)
-        return self.names.allocate(asset.external_id, pairable(stem) if self.plan is not None else stem, endings)
+        if self.standard:
+            stem = stem.replace("/", "_")
+        paired = self.plan is not None or self.trainable
+        return self.names.allocate(asset.external_id, pairable(stem) if paired else stem, endings)
+
+    def _subset(self, asset: ExportAsset) -> str | None:
+        """The folder under images/ and labels/: the asset's split, ``default`` in the standard layout without
+        one, else None (no subset folder)."""
+        split = split_of(self.ctx.options, asset)
+        return _DEFAULT_SUBSET if split is None and self.standard else split
 
     def convert(self, asset: ExportAsset, tally: Tally) -> list[Deflated] | None:
         """The image's label file in each output, compressed for the archive."""
@@ -280,7 +332,7 @@ class YoloWriter(StagedWriter):
         if converted is None:
             return
         name = self._name(asset, (".txt", asset.media_suffix))
-        split = split_of(self.ctx.options, asset)
+        split = self._subset(asset)
         source = str(asset.media_path) if asset.media_path is not None else asset.content
         images: list[str] = []
         for output, label in zip(self.outputs, converted, strict=True):
@@ -296,9 +348,11 @@ class YoloWriter(StagedWriter):
             add_media_copies(self.ctx, asset.external_id, images, asset.media_path, url)
 
     def _image_member(self, output: _Output, split: str | None, file: str) -> str:
-        """Where an image goes: shared ``images/`` at the root, or with a split ``<output>images/<split>/``."""
+        """Where an image goes: with a split ``<output>images/<split>/``; without one, ``<output>images/`` when
+        data.yaml points at it (:attr:`trainable`), else shared ``images/`` at the root (Kili's place)."""
         if split is None:
-            return f"{self.ctx.media_folder}/{file}"
+            folder = output.folder if self.trainable else ""
+            return f"{folder}{self.ctx.media_folder}/{file}"
         return f"{output.folder}{self.ctx.media_folder}/{split}/{file}"
 
     def _video(
@@ -371,7 +425,7 @@ class YoloWriter(StagedWriter):
         if isinstance(shape, str):
             tally.skip(external_id, shape, job.name)
             return []
-        result = _values(shape, output.polygons_only)
+        result = _values(shape, output.polygons_only, self.boxes_only)
         if isinstance(result, str):
             tally.skip(external_id, result, job.name)
             return []
@@ -384,7 +438,9 @@ class YoloWriter(StagedWriter):
                 ids.append(cls)
         if ids:
             tally.wrote(job.name, len(ids))
-            if shape.holes and shape.tool != Tool.RECTANGLE:
+            if shape.tool != Tool.RECTANGLE and self.boxes_only:
+                tally.count("boxed", job.name)
+            elif shape.holes and shape.tool != Tool.RECTANGLE:
                 tally.count("holes", job.name)
             if result.clamped:
                 tally.count("clamped", job.name)
@@ -396,6 +452,20 @@ class YoloWriter(StagedWriter):
     def close(self) -> None:
         for job in self.ctx.jobs:
             holes, clamped = self.counted[("holes", job.name)], self.counted[("clamped", job.name)]
+            boxed = self.counted[("boxed", job.name)]
+            if boxed:
+                one = boxed == 1
+                what = (
+                    f"{plural(boxed, 'polygon')}/semantic region{'' if one else 's'} written as "
+                    f"{'its' if one else 'their'} bounding box{'' if one else 'es'}"
+                )
+                self.ctx.report.note(
+                    f"{self.ctx.options.fmt} standard layout, job {job.name}: {what}: the standard YOLO layout "
+                    "(datumaro, CVAT, FiftyOne) reads box rows only (5 values)"
+                    if self.standard
+                    else f"yolo_v4, job {job.name}: {what}: yolo_v4 is Darknet's format, whose label reader takes "
+                    "box rows only (5 values); use yolo_v8 for segments"
+                )
             if holes:
                 self.ctx.report.note(
                     f"job {job.name}: holes dropped from {plural(holes, 'region')}; a YOLO segment has "
@@ -437,8 +507,9 @@ def _box_row(output: _Output, job: Job, annotation: dict[str, Any], tally: Tally
     return _BOX_ROW(cls, x + 0.0, y + 0.0, w + 0.0, h + 0.0)
 
 
-def _values(shape: Shape, polygons_only: bool) -> _Values | str:
-    """The numbers of a row, clamped to [0, 1], or the reason the shape is degenerate.
+def _values(shape: Shape, polygons_only: bool, boxes_only: bool = False) -> _Values | str:
+    """The numbers of a row, clamped to [0, 1], or the reason the shape is degenerate. ``boxes_only``
+    (yolo_v4): a polygon or semantic region that is not degenerate gives its (clamped) bounding box.
 
     Written for speed (the hot loop of a YOLO export): clamping is decided from the extremes, and a
     rectangle is built from its clamped extremes (clamping is monotonic, so they are the extremes of
@@ -457,6 +528,8 @@ def _values(shape: Shape, polygons_only: bool) -> _Values | str:
     points = outer if inside else [(clamp(x), clamp(y)) for x, y in outer]
     if geometry.polygon_area(points) < _TOLERANCE**2:
         return "polygon with zero area (after clamping to the image)"
+    if boxes_only:
+        return _box_values(lo_x, lo_y, hi_x, hi_y, False)
     return _Values([value for point in points for value in point], clamped)
 
 
@@ -527,6 +600,7 @@ def _options(version: str) -> dict[str, OptionRule]:
             "folders with a data.yaml",
         ),
         "dataset_root": HONOURED if split else NO_DATASET_ROOT,
+        "dataset_layout": HONOURED if split else OWN_LAYOUT_ONLY,
     }
 
 

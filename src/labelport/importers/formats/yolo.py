@@ -280,13 +280,27 @@ class _Reader:
                     f"{where}: path {declared!r} is not a folder here; train/val/test were read from the YAML's folder"
                 )
         used: set[Path] = set()
+        # train and val often name the same folder (tiny datasets), or the same files by other spellings: each
+        # image, by its resolved path, is read once, so that its label file is not read twice.
+        seen: set[Path] = set()
+        repeated = 0
         for split in splits:
             entries = item.data[split]
             for entry in entries if isinstance(entries, list) else [entries]:
                 for image in self._split_images(base, str(entry), f"{where}, line {_line(item.text, split)}"):
+                    resolved = image.resolve()
+                    if resolved in seen:
+                        repeated += 1
+                        continue
+                    seen.add(resolved)
                     label = _label_of(image)
                     self._add_image(image, base, item, label)
                     used.add(label.resolve())
+        if repeated:
+            self.report.note(
+                f"{where}: {repeated} image{' is' if repeated == 1 else 's are'} listed in more than one of train, "
+                "val and test; each image and its label file were imported once"
+            )
         labels = base / "labels"
         for path in _walk(labels) if labels.is_dir() else []:
             if path.suffix == ".txt" and path.resolve() not in used:
@@ -330,7 +344,7 @@ class _Reader:
 
     def _add_image(self, image: Path, base: Path, item: _Set, label: Path | None) -> None:
         pending = self._pending_for(image, base)
-        if label is not None and label.is_file():
+        if label is not None and label.is_file() and not any(label.samefile(path) for _, path in pending.labels):
             pending.labels.append((item, label))
 
     def _pending_for(self, image: Path, base: Path) -> _Pending:
