@@ -4,6 +4,7 @@ import subprocess
 import sys
 import zipfile
 
+import click
 from click.testing import CliRunner
 
 from labelport.cli import main
@@ -129,14 +130,18 @@ def test_the_format_choices_and_help_come_from_the_registries():
     from labelport.export import formats as export_formats
     from labelport.importers import formats as import_formats
 
-    export = main.commands["project"].commands["export"]
+    project = main.commands["project"]
+    assert isinstance(project, click.Group)
+    export = project.get_command(click.Context(project), "export")
+    assert export is not None
     options = {option.name: option for option in export.params}
     assert list(options["fmt"].type.choices) == export_formats.names()
     assert options["fmt"].help == "The format of the archive (see docs/export.md); raw is another name for kili."
     assert options["single_file"].help == "One file for the whole project (coco, kili; other formats refuse it)."
     assert options["split_text"].help.startswith("coco, yolo_v5, yolo_v7, yolo_v8: a train/val/test split by asset")
     assert options["dataset_root"].help.startswith("yolo_v5, yolo_v7, yolo_v8 with --split: the absolute folder")
-    dataset = main.commands["project"].commands["import-dataset"]
+    dataset = project.get_command(click.Context(project), "import-dataset")
+    assert dataset is not None
     fmt = next(option for option in dataset.params if option.name == "fmt")
     assert list(fmt.type.choices) == import_formats.names()
     assert import_formats.names() == ["coco", "kili", "pascal_voc", "raw", "yolo_v4", "yolo_v5", "yolo_v7", "yolo_v8"]

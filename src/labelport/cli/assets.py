@@ -7,6 +7,7 @@ import glob
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from tqdm import tqdm
@@ -20,9 +21,11 @@ from labelport.cli.common import (
     verbose_option,
 )
 from labelport.cli.output import listing_options, print_listing
-from labelport.client import Client
 from labelport.enums import InputType
 from labelport.errors import LabelportError, ValidationError
+
+if TYPE_CHECKING:
+    from labelport.client import Client
 
 #: File name endings taken from folders, per input type (files named one by one are always taken).
 MEDIA_SUFFIXES: dict[str, frozenset[str]] = {
