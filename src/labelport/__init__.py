@@ -26,6 +26,7 @@ from labelport.errors import (
     PermissionDenied,
     RequiredJobMissingError,
     SchemaVersionError,
+    StoreConnectionError,
     UnknownFieldError,
     ValidationError,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "PermissionDenied",
     "RequiredJobMissingError",
     "SchemaVersionError",
+    "StoreConnectionError",
     "UnknownFieldError",
     "ValidationError",
     "__version__",

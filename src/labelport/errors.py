@@ -23,7 +23,8 @@ category, field) and say what to do.
     ├── IncompatibleFormatError   an export format that cannot hold the project or an option
     ├── ExportError               an export that could not be written
     ├── MediaError                a media file that cannot be read or stored
-    └── SchemaVersionError        a database written by a newer labelport
+    ├── SchemaVersionError        a database written by a newer labelport
+    └── StoreConnectionError      a database that cannot be reached, opened or written
 """
 
 from __future__ import annotations
@@ -106,3 +107,9 @@ class MediaError(LabelportError):
 
 class SchemaVersionError(LabelportError):
     """The database schema is newer than this version of labelport understands."""
+
+
+class StoreConnectionError(LabelportError):
+    """The database cannot be reached, opened or written: a PostgreSQL server that does not answer or lacks
+    the database, a SQLite file that is locked, read-only or cannot be created. The message names the server
+    (host, port, database) or the file, and says what to check."""
