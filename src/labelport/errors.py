@@ -29,6 +29,35 @@ category, field) and say what to do.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+#: The front door in use, for hints that name an argument: ``"python"`` (the client, the server) or ``"cli"``.
+_FRONT_DOOR: ContextVar[str] = ContextVar("labelport_front_door", default="python")
+
+
+@contextmanager
+def front_door(name: str) -> Iterator[None]:
+    """While this lasts, :func:`in_words_of` picks the words of front door ``name`` (``"cli"`` or ``"python"``)."""
+    token = _FRONT_DOOR.set(name)
+    try:
+        yield
+    finally:
+        _FRONT_DOOR.reset(token)
+
+
+def in_words_of(python: str, cli: str) -> str:
+    """A hint in the words of the caller: ``python`` for the client (``pass fmt=…``), ``cli`` for the command
+    line (``pass --format …``)."""
+    return cli if _FRONT_DOOR.get() == "cli" else python
+
+
+def a_or_an(word: str) -> str:
+    """``an IMAGE``, ``a PDF``, ``an OBJECT_DETECTION``, ``a LABELER``: the article a word reads with."""
+    vowel = word[:1].upper() in ("A", "E", "I", "O") or word.upper().startswith(("UND", "UNK", "UNS", "UNL"))
+    return f"an {word}" if vowel else f"a {word}"
+
 
 class LabelportError(Exception):
     """Root of every error raised by labelport on purpose."""

@@ -145,3 +145,42 @@ def test_the_format_choices_and_help_come_from_the_registries():
     fmt = next(option for option in dataset.params if option.name == "fmt")
     assert list(fmt.type.choices) == import_formats.names()
     assert import_formats.names() == ["coco", "kili", "pascal_voc", "raw", "yolo_v4", "yolo_v5", "yolo_v7", "yolo_v8"]
+
+
+def test_the_format_and_choices_are_read_in_any_case(client, database_url, tmp_path):
+    built = projects.build_image_project(client, tmp_path / "images")
+    out = tmp_path / "out.zip"
+    result = CliRunner().invoke(
+        main,
+        [
+            "project",
+            "export",
+            "--project-id",
+            built.project_id,
+            "--output-format",
+            "COCO",
+            "--layout",
+            "Merged",
+            "--export-type",
+            "LATEST",
+            "--output-file",
+            str(out),
+            "--without-assets",
+            "--db",
+            database_url,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == f"Exported project {built.project_id} to coco: {out}"
+    with zipfile.ZipFile(out) as archive:
+        assert "README.kili.txt" in archive.namelist()
+        assert "- Exported format: coco\n" in archive.read("README.kili.txt").decode()
+
+
+def test_refused_options_are_named_as_the_command_line_spells_them(client, database_url, tmp_path):
+    built = projects.build_image_project(client, tmp_path / "images")
+    base = ["project", "export", "--project-id", built.project_id, "--output-file", str(tmp_path / "o.zip")]
+    result = CliRunner().invoke(main, [*base, "--output-format", "yolo_v8", "--single-file", "--db", database_url])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: Option --single-file cannot be used with format 'yolo_v8': ")
+    assert "=True" not in result.output

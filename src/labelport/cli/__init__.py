@@ -17,7 +17,7 @@ import click
 
 from labelport import __version__
 from labelport.cli.lazy import LazyGroup
-from labelport.errors import LabelportError
+from labelport.errors import LabelportError, front_door
 
 
 def _show_warning(
@@ -36,7 +36,7 @@ class _Group(LazyGroup):
     """Maps labelport errors to ``Error: …`` and exit code 1, and warnings to ``Warning: …``, in one place."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), front_door("cli"):  # hints name options, not Python arguments
             warnings.simplefilter("default")
             warnings.showwarning = _show_warning
             try:

@@ -22,7 +22,7 @@ from labelport.cli.common import (
 )
 from labelport.cli.output import listing_options, print_listing
 from labelport.enums import InputType
-from labelport.errors import LabelportError, ValidationError
+from labelport.errors import LabelportError, ValidationError, a_or_an
 
 if TYPE_CHECKING:
     from labelport.client import Client
@@ -221,7 +221,7 @@ def import_(
             paths = collect_files(files, suffixes)
             if not paths:
                 raise ValidationError(
-                    f"No file to import in {', '.join(files)}: files taken from folders for a {input_type} "
+                    f"No file to import in {', '.join(files)}: files taken from folders for {a_or_an(input_type)} "
                     f"project end with {', '.join(sorted(suffixes))}."
                 )
             batch = batch_from_files(paths)

@@ -207,7 +207,7 @@ def _name(user: dict[str, Any]) -> str:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=click.Choice(FORMATS, case_sensitive=False),
     default="table",
     show_default=True,
     help="table, json or csv; the columns role, name, email, id (the user's id).",

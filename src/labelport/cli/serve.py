@@ -30,7 +30,11 @@ from labelport.cli.common import database_option
     default=None,
     help="Where media files are stored; default $LABELPORT_MEDIA_DIR, else media/ next to a SQLite file.",
 )
-@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="info")
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"], case_sensitive=False),
+    default="info",
+)
 def serve(database: str | None, host: str, port: int, workers: int, media_dir: Path | None, log_level: str) -> None:
     """Serve Kili's GraphQL API (and media, uploads) over the store, so that the kili SDK and CLI work
     against it: set KILI_API_ENDPOINT=http://HOST:PORT/api/label/v2/graphql and KILI_API_KEY to a key

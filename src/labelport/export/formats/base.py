@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from labelport.errors import IncompatibleFormatError
+from labelport.errors import IncompatibleFormatError, in_words_of
 from labelport.export.model import ExportAsset, ExportContext, ExportOptions
 from labelport.export.report import Tally
 from labelport.ontology import Job
@@ -181,8 +181,25 @@ def split_of(options: ExportOptions, asset: ExportAsset) -> str | None:
 
 
 def refuse(option: str, value: object, fmt: str, why: str, fix: str) -> IncompatibleFormatError:
-    """The error for an option a format cannot honour: names the option, the format and what to do."""
-    return IncompatibleFormatError(f"Option {option}={value!r} cannot be used with format {fmt!r}: {why}. {fix}.")
+    """The error for an option a format cannot honour: names the option (as the caller spells it: the Python
+    argument, or the command line's option), the format and what to do."""
+    named = in_words_of(f"{option}={value!r}", _cli_option(option, value))
+    return IncompatibleFormatError(f"Option {named} cannot be used with format {fmt!r}: {why}. {fix}.")
+
+
+def _cli_option(option: str, value: object) -> str:
+    """``--single-file``, ``--split train=0.8,val=0.2``: an export option as ``labelport project export`` takes it."""
+    if option == "single_file":
+        return "--single-file"
+    if option == "with_assets":
+        return "--with-assets" if value else "--without-assets"
+    if option == "normalized_coordinates":
+        return "--normalized-coordinates" if value else "--pixel-coordinates"
+    if option == "split" and isinstance(value, Mapping):
+        return "--split " + ",".join(f"{name}={fraction}" for name, fraction in value.items())
+    if option in ("layout", "dataset_root"):
+        return f"--{option.replace('_', '-')} {value}"
+    return f"{option}={value!r}"
 
 
 def object_job(tools: frozenset[str], all_tools: bool) -> Callable[[Job], bool]:
