@@ -396,7 +396,9 @@ def test_add_to_review_and_send_back_to_queue(client, image_project):
 
 def test_appending_only_existing_assets_names_the_first_few(client, image_project):
     names = [f"car_{index:02d}" for index in range(8)]
-    client.append_many_to_dataset(image_project, content_array=[f"https://h/{n}" for n in names], external_id_array=names)
+    client.append_many_to_dataset(
+        image_project, content_array=[f"https://h/{n}" for n in names], external_id_array=names
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(ValidationError) as raised:
