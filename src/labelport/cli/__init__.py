@@ -16,6 +16,7 @@ from typing import Any, TextIO
 import click
 
 from labelport import __version__
+from labelport._signals import EXIT_SIGINT, EXIT_SIGTERM, Terminated, terminate_raises
 from labelport.cli.lazy import LazyGroup
 from labelport.errors import LabelportError, front_door
 
@@ -33,16 +34,25 @@ def _show_warning(
 
 
 class _Group(LazyGroup):
-    """Maps labelport errors to ``Error: …`` and exit code 1, and warnings to ``Warning: …``, in one place."""
+    """Maps labelport errors to ``Error: …`` and exit code 1, warnings to ``Warning: …``, and a stop by
+    Ctrl-C or SIGTERM to exit code 130 or 143 (after the command's cleanup: an export removes its temporary
+    file and stops its workers), in one place."""
 
     def invoke(self, ctx: click.Context) -> Any:
         with warnings.catch_warnings(), front_door("cli"):  # hints name options, not Python arguments
             warnings.simplefilter("default")
             warnings.showwarning = _show_warning
             try:
-                return super().invoke(ctx)
+                with terminate_raises():
+                    return super().invoke(ctx)
             except LabelportError as error:
                 raise click.ClickException(str(error)) from error
+            except KeyboardInterrupt:
+                click.echo("Interrupted (SIGINT).", err=True)
+                raise click.exceptions.Exit(EXIT_SIGINT) from None
+            except Terminated:
+                click.echo("Stopped (SIGTERM).", err=True)
+                raise click.exceptions.Exit(EXIT_SIGTERM) from None
 
 
 @click.group(cls=_Group)
