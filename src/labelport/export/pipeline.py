@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection
+from sqlalchemy import ColumnElement, Connection, select
 from tqdm import tqdm
 
 from labelport.enums import InputType, LabelType, parse_enum
@@ -29,10 +29,11 @@ from labelport.export.model import ExportAsset, ExportContext, ExportOptions, ex
 from labelport.export.report import ExportReport
 from labelport.models import ProjectInfo
 from labelport.ontology import Job
-from labelport.store import query
+from labelport.store import query, schema
 from labelport.store.engine import Store
 
 EXPORT_TYPES = ("latest", "normal")
+A = schema.assets
 
 
 def check_options(spec: FormatSpec, options: ExportOptions, project: ProjectInfo) -> None:
@@ -114,6 +115,37 @@ def compatible_jobs(spec: FormatSpec, project: ProjectInfo, fmt: str) -> list[An
     raise IncompatibleFormatError(
         f"Project {project.id!r} has no job that format {fmt!r} can export (it needs {spec.needs}). "
         f"Jobs: {listed}. Formats that can export this project: {', '.join(able)}."
+    )
+
+
+def check_assets(
+    conn: Connection, spec: FormatSpec, project: ProjectInfo, fmt: str, where: list[ColumnElement[bool]]
+) -> None:
+    """Refuse, before anything is written, an IMAGE selection where no asset is what the format exports
+    (``spec.image_asset_rule``: GeoJSON takes georeferenced assets only), listing the formats that can export
+    the project. Reads the selected assets' jsonContent until one passes."""
+    rule = spec.image_asset_rule
+    if rule is None or project.input_type != InputType.IMAGE:
+        return
+    selected = 0
+    for json_content in conn.execute(
+        select(A.c.json_content).where(*where).execution_options(yield_per=1000)
+    ).scalars():
+        selected += 1
+        if rule.accepts(json_content or ""):
+            return
+    able = sorted(
+        name
+        for name, other in formats.all_specs().items()
+        if name != spec.name
+        and other.image_asset_rule is None
+        and project.input_type in other.input_types
+        and other.compatible_jobs(project.ontology.root_jobs)
+    )
+    assets = "asset selected is" if selected == 1 else "assets selected is"
+    raise IncompatibleFormatError(
+        f"Project {project.id!r}: none of the {selected} {assets} {rule.adjective}, and format {fmt!r} "
+        f"{rule.needs}. Formats that can export this project: {', '.join(able)}."
     )
 
 
@@ -207,6 +239,7 @@ def run(
     jobs = compatible_jobs(spec, project, options.fmt)
     # The archive first: a path that cannot be written is refused before the store is read.
     with atomic_archive(filename) as archive, store.snapshot() as conn:
+        check_assets(conn, spec, project, options.fmt, where)
         report = ExportReport(project_id=project.id, fmt=options.fmt, path=str(filename))
         for note in option_notes(spec, options):
             report.note(note)

@@ -136,6 +136,19 @@ NO_DATASET_ROOT = Refused(
 
 
 @dataclass(frozen=True)
+class AssetRule:
+    """What an asset of an IMAGE project must be for a format to export it (GeoJSON: georeferenced): a test of
+    its jsonContent, and the words for the refusal. The pipeline refuses, before anything is written, a
+    selection where no asset passes (the writer reports each asset that does not)."""
+
+    accepts: Callable[[str], bool]
+    #: "is georeferenced", for "none of the 4 assets selected is georeferenced".
+    adjective: str
+    #: Why, and what it means: "format 'geojson' exports georeferenced assets only (…)".
+    needs: str
+
+
+@dataclass(frozen=True)
 class FormatSpec:
     """One export format: what it accepts and how it writes."""
 
@@ -152,6 +165,8 @@ class FormatSpec:
     #: Whether one output holds one label (COCO, YOLO, VOC, GeoJSON): with several labels per asset,
     #: each gets its own output, suffixed ``_label1``, ``_label2``…
     one_label_per_output: bool = True
+    #: IMAGE projects: what an exported asset must be (None: any asset); see :class:`AssetRule`.
+    image_asset_rule: AssetRule | None = None
 
     def __post_init__(self) -> None:
         declared = set(self.options)

@@ -34,6 +34,7 @@ from labelport.export.formats.base import (
     MODIFIER_NOT_CALLED,
     NO_DATASET_ROOT,
     NO_SPLIT,
+    AssetRule,
     FormatSpec,
     Refused,
     Writer,
@@ -437,5 +438,11 @@ SPEC = register(
         needs="an OBJECT_DETECTION job with rectangle, polygon, semantic, marker or polyline tools",
         options=OPTIONS,
         one_label_per_output=True,
+        image_asset_rule=AssetRule(
+            accepts=georeferenced,
+            adjective="georeferenced",
+            needs="exports georeferenced assets only (a jsonContent list whose first item has 'epsg', not "
+            "'TiledImage', and 'useClassicCoordinates': false)",
+        ),
     )
 )
