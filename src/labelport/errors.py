@@ -32,6 +32,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import TypeVar
+
+T = TypeVar("T")
 
 #: The front door in use, for hints that name an argument: ``"python"`` (the client, the server) or ``"cli"``.
 _FRONT_DOOR: ContextVar[str] = ContextVar("labelport_front_door", default="python")
@@ -47,7 +50,7 @@ def front_door(name: str) -> Iterator[None]:
         _FRONT_DOOR.reset(token)
 
 
-def in_words_of(python: str, cli: str) -> str:
+def in_words_of(python: T, cli: T) -> T:
     """A hint in the words of the caller: ``python`` for the client (``pass fmt=…``), ``cli`` for the command
     line (``pass --format …``)."""
     return cli if _FRONT_DOOR.get() == "cli" else python

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Connection, select
 from tqdm import tqdm
 
 from labelport.enums import InputType, LabelType, parse_enum
-from labelport.errors import ExportError, IncompatibleFormatError, ValidationError
+from labelport.errors import ExportError, IncompatibleFormatError, ValidationError, in_words_of
 from labelport.export import formats, parallel, source, split
 from labelport.export.archive import Archive, atomic_archive
 from labelport.export.formats.base import (
@@ -212,6 +212,24 @@ def split_assigner(
     return lambda asset: assignment[asset.id]
 
 
+def missing_media(asset: ExportAsset) -> str | None:
+    """Why an asset whose media the export includes is not exported: a stored file of it (its image, a frame)
+    is missing; None when all are there. One rule for the label files and the media: a label file is never
+    written without its image (docs/export.md, "Missing media")."""
+    paths = [asset.media_path] if asset.media_path is not None else []
+    paths.extend(frame.path for frame in asset.frames if frame.path is not None)
+    for path in paths:
+        if not path.is_file():
+            included, without = in_words_of(
+                ("with_assets=True", "with_assets=False"), ("--with-assets", "--without-assets")
+            )
+            return (
+                f"asset not exported: its stored media file {path} is missing, and the export includes the media "
+                f"({included}); restore the file, or export with {without} to write its labels alone"
+            )
+    return None
+
+
 def empty_split(name: str) -> str:
     """The note for a split that no exported asset went to."""
     return (
@@ -298,6 +316,11 @@ def _export(
             bar.update(1)
             if not asset.labels:
                 report.assets_without_labels += 1
+                continue
+            if options.with_assets and (missing := missing_media(asset)) is not None:
+                report.skip(asset.external_id, missing)
+                if options.strict:
+                    raise ExportError(f"Asset {asset.external_id!r}: {missing} (strict export: nothing was written).")
                 continue
             report.labels_exported += len(asset.labels)
             if assign is not None:
