@@ -75,16 +75,19 @@ class SilentServer:
 @dataclass
 class Setup:
     url: str
+    media: Path
     project_id: str
     out: Path
     server: SilentServer
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> Iterator[Setup]:
+def setup(database_url: str, tmp_path: Path) -> Iterator[Setup]:
+    """The store of the test's backend (SQLite file or PostgreSQL: the workers read their pages with their own
+    connections, in the exporting process's snapshot)."""
     server = SilentServer()
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    with labelport.Client(url, user_email="admin@example.com", disable_tqdm=True) as client:
+    url, media = database_url, tmp_path / "media"
+    with labelport.Client(url, user_email="admin@example.com", media_dir=media, disable_tqdm=True) as client:
         project_id = client.create_project("Stopped", "IMAGE", INTERFACE)["id"]
         names = [f"car_{index:02d}.jpg" for index in range(40)]
         client.append_many_to_dataset(
@@ -115,14 +118,15 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
     out = tmp_path / "out"
     out.mkdir()
     try:
-        yield Setup(url, project_id, out, server)
+        yield Setup(url, media, project_id, out, server)
     finally:
         server.close()
 
 
-def environment() -> dict[str, str]:
+def environment(setup: Setup) -> dict[str, str]:
     return {
         **os.environ,
+        "LABELPORT_MEDIA_DIR": str(setup.media),
         "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
         "LABELPORT_USER_EMAIL": "admin@example.com",
         "LABELPORT_DISABLE_TQDM": "1",
@@ -195,7 +199,12 @@ def start_and_wait_for_the_download(
     """Start the export; return once its exporting process is downloading (the workers converting), with the
     worker processes' ids."""
     process = subprocess.Popen(
-        command, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        command,
+        env=environment(setup),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     if not setup.server.connected.wait(WAIT_S):
         process.kill()
@@ -248,6 +257,8 @@ def test_the_next_export_removes_what_a_killed_one_left_but_not_what_one_is_writ
     setup.server.close()  # the downloads now fail at once: the media are reported as skipped
     with busy.open("rb") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        result = subprocess.run(cli_export(setup, 1), env=environment(), capture_output=True, text=True, timeout=WAIT_S)
+        result = subprocess.run(
+            cli_export(setup, 1), env=environment(setup), capture_output=True, text=True, timeout=WAIT_S
+        )
         assert result.returncode == 0, result.stderr
         assert sorted(os.listdir(setup.out)) == sorted(["c.zip", busy.name, other.name])
