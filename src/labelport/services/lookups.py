@@ -35,10 +35,8 @@ def get_project(conn: Connection, project_id: str) -> ProjectInfo:
         ).where(P.c.id == project_id)
     ).one_or_none()
     if row is None:
-        raise NotFound(
-            f"Project {project_id!r} does not exist in this store; "
-            "list the projects with client.projects() or `labelport project list`."
-        )
+        listing = in_words_of("client.projects() or `labelport project list`", "`labelport project list`")
+        raise NotFound(f"Project {project_id!r} does not exist in this store; list the projects with {listing}.")
     return ProjectInfo(
         pk=row.pk,
         id=row.id,
