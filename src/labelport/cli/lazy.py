@@ -81,9 +81,3 @@ class LazyGroup(click.Group):
             limit = formatter.width - 6 - max(len(name) for name, _ in rows)
             with formatter.section("Commands"):
                 formatter.write_dl([(name, command.get_short_help_str(limit)) for name, command in rows])
-
-    def load_all(self) -> dict[str, click.Command]:
-        """Every command, imported (for the generated reference and the tests)."""
-        for name in list(self.lazy_commands):
-            self._load(name)
-        return self.commands
