@@ -182,5 +182,24 @@ def test_refused_options_are_named_as_the_command_line_spells_them(client, datab
     base = ["project", "export", "--project-id", built.project_id, "--output-file", str(tmp_path / "o.zip")]
     result = CliRunner().invoke(main, [*base, "--output-format", "yolo_v8", "--single-file", "--db", database_url])
     assert result.exit_code == 1
-    assert result.output.startswith("Error: Option --single-file cannot be used with format 'yolo_v8': ")
-    assert "=True" not in result.output
+    assert result.output == (
+        "Error: Option --single-file cannot be used with format 'yolo_v8': YOLO writes one label file per image or "
+        "video frame. Leave out --single-file (the default).\n"
+    )
+    result = CliRunner().invoke(
+        main, [*base, "--output-format", "kili", "--split", "train=0.8,val=0.2", "--db", database_url]
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "Error: Option --split train=0.8,val=0.2 cannot be used with format 'kili': the format has no train/val/test "
+        "layout. Use a format that writes splits ("
+    )
+    assert result.output.endswith("), or leave --split out.\n")
+    result = CliRunner().invoke(
+        main, [*base, "--output-format", "yolo_v8", "--pixel-coordinates", "--db", database_url]
+    )
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: Option --pixel-coordinates cannot be used with format 'yolo_v8': YOLO coordinates are always "
+        "normalized to [0, 1]. Leave out --pixel-coordinates (the default), or pass --normalized-coordinates.\n"
+    )

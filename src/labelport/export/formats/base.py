@@ -199,7 +199,32 @@ def refuse(option: str, value: object, fmt: str, why: str, fix: str) -> Incompat
     """The error for an option a format cannot honour: names the option (as the caller spells it: the Python
     argument, or the command line's option), the format and what to do."""
     named = in_words_of(f"{option}={value!r}", _cli_option(option, value))
+    fix = in_words_of(fix, _cli_words(fix))
     return IncompatibleFormatError(f"Option {named} cannot be used with format {fmt!r}: {why}. {fix}.")
+
+
+#: The advice of refusals (``Refused.fix``) in the command line's words, longest first.
+_CLI_WORDS = (
+    ("Leave normalized_coordinates=None (the default)", "Leave out --normalized-coordinates and --pixel-coordinates"),
+    (
+        "Use normalized_coordinates=None (the default) or False",
+        "Leave out --normalized-coordinates (the default), or pass --pixel-coordinates",
+    ),
+    (
+        "Use normalized_coordinates=None (the default) or True",
+        "Leave out --pixel-coordinates (the default), or pass --normalized-coordinates",
+    ),
+    ("Use single_file=False (the default)", "Leave out --single-file (the default)"),
+    ("and split=..., or leave dataset_root out", "and --split, or leave --dataset-root out"),
+    ("Leave dataset_root out", "Leave --dataset-root out"),
+    ("leave split out", "leave --split out"),
+)
+
+
+def _cli_words(text: str) -> str:
+    for python, cli in _CLI_WORDS:
+        text = text.replace(python, cli)
+    return text
 
 
 def _cli_option(option: str, value: object) -> str:
