@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -203,11 +204,14 @@ def test_duplicate_external_ids_are_skipped_with_a_warning(client, image_project
         "b",
         "c",
     ]
-    with (
-        pytest.raises(ValidationError, match="Every asset given already exists"),
-        pytest.warns(UserWarning),
-    ):
-        client.append_many_to_dataset(image_project, content_array=["https://h/a"], external_id_array=["a"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # one error, no warning besides
+        with pytest.raises(ValidationError) as raised:
+            client.append_many_to_dataset(image_project, content_array=["https://h/a"], external_id_array=["a"])
+    assert str(raised.value) == (
+        f"Every asset given is already in project {image_project!r} (same external id): 'a'; nothing was "
+        "imported. Give new external ids, or change these assets with update_properties_in_assets."
+    )
     with pytest.warns(UserWarning, match="An empty list was given: nothing to import."):
         assert client.append_many_to_dataset(image_project, content_array=[]) == {
             "id": image_project,
@@ -388,3 +392,21 @@ def test_add_to_review_and_send_back_to_queue(client, image_project):
     assert client.assets(
         image_project, fields=["status", "labels.isSentBackToQueue"], external_id_strictly_in=["a"]
     ) == [{"labels": [{"isSentBackToQueue": True}, {"isSentBackToQueue": False}], "status": "LABELED"}]
+
+
+def test_appending_only_existing_assets_names_the_first_few(client, image_project):
+    names = [f"car_{index:02d}" for index in range(8)]
+    client.append_many_to_dataset(
+        image_project, content_array=[f"https://h/{n}" for n in names], external_id_array=names
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValidationError) as raised:
+            client.append_many_to_dataset(
+                image_project, content_array=[f"https://h/{n}" for n in names], external_id_array=names
+            )
+    assert str(raised.value) == (
+        f"Every asset given is already in project {image_project!r} (same external id): 'car_00', 'car_01', "
+        "'car_02', 'car_03', 'car_04' and 3 more (8 in all); nothing was imported. Give new external ids, or "
+        "change these assets with update_properties_in_assets."
+    )

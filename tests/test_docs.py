@@ -76,3 +76,45 @@ def test_the_table_of_options_by_format_is_what_the_specs_declare():
     specs = formats.specs()
     assert rows[0] == ["option", *(spec.name for spec in specs)]
     assert rows[1:] == [[f"`{option}`", *(cell(spec.options[option]) for spec in specs)] for option in FORMAT_OPTIONS]
+
+
+def _cited_paths(text: str) -> list[str]:
+    """The repository files a document cites in backquotes (``tests/test_docs.py``, ``services/exports.py``)."""
+    found = re.findall(r"`([\w./-]+/[\w.-]+\.(?:py|md|json|toml|yaml|txt))`", text)
+    return [path for path in found if not path.startswith(("labels/", "images/", "data/", "annotations/"))]
+
+
+@pytest.mark.parametrize("document", ["README.md", *sorted(str(p.relative_to(ROOT)) for p in DOCS.rglob("*.md"))])
+def test_every_file_the_docs_cite_is_in_the_repository(document):
+    bases = [ROOT, ROOT / "src", ROOT / "src" / "labelport", ROOT / "src" / "labelport" / "export"]
+    missing = [
+        path
+        for path in _cited_paths((ROOT / document).read_text(encoding="utf-8"))
+        if not any((base / path).exists() for base in bases)
+    ]
+    assert missing == []
+
+
+def test_the_concepts_list_every_tool():
+    from labelport.enums import Tool
+
+    text = " ".join((DOCS / "concepts.md").read_text(encoding="utf-8").split())
+    listed = re.search(r"object jobs need tools \(([^)]*)\)", text)
+    assert listed is not None
+    assert sorted(tool.strip() for tool in listed.group(1).split(",")) == sorted(tool.value for tool in Tool)
+
+
+def test_the_readme_says_where_media_go_with_postgresql():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[2].strip()
+        for line in text.split("## Where data lives", 1)[1].splitlines()
+        if line.startswith("| ") and not line.startswith("| what")
+    }
+    assert "PostgreSQL" in rows["imported media"] and "`$LABELPORT_HOME/media`" in rows["imported media"]
+
+
+def test_the_readme_says_which_layout_each_front_door_defaults_to():
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "the command line's `--layout` defaults to `merged`" in text
+    assert "Python's `layout` to `split`" in text

@@ -155,7 +155,7 @@ def test_each_role_may_do_what_its_rank_allows_and_nothing_else(team, tmp_path, 
             call(client)
         assert store_state(client) == before
     needed = LEAST[operation]
-    who = f"is a {role} of" if role is not None else "is not a member of"
+    who = f"is {'an' if role == 'ADMIN' else 'a'} {role} of" if role is not None else "is not a member of"
     assert str(refused.value) == (
         f"User {email!r} {who} project {team.project!r}; {DOING[operation]} needs the {needed} role"
         f"{'' if needed == 'ADMIN' else ' or higher'} (or an organization ADMIN): ask a project ADMIN."

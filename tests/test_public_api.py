@@ -29,6 +29,7 @@ EXPECTED = [
     "PermissionDenied",
     "RequiredJobMissingError",
     "SchemaVersionError",
+    "StoreConnectionError",
     "TimeLimitExceeded",
     "UnknownFieldError",
     "ValidationError",

@@ -452,6 +452,11 @@ def run_demo(output_dir: Path, scenes: int = 40, echo: Callable[[str], None] = p
             report = client.export_labels(project_id, path, fmt, **options)
             result.exports[name] = path
             note = "; the GEOSPATIAL project 'Fields demo'" if project_id == geo_id else ""
+            if options.get("single_file") and not options.get("with_assets", True):
+                note = (
+                    "; one data.json and no images: each record's content is the image's path in the store, "
+                    f"under {output_dir / 'media'}"
+                )
             written = sum(report.annotations.values())
             echo(f"  {fmt:<10} {path}  ({report.assets_exported} assets, {written} annotations{note})")
         result.preview = output_dir / "preview.png"

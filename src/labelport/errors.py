@@ -24,10 +24,43 @@ category, field) and say what to do.
     ├── ExportError               an export that could not be written
     ├── MediaError                a media file that cannot be read or stored
     ├── SchemaVersionError        a database written by a newer labelport
+    ├── StoreConnectionError      a database that cannot be reached, opened or written
     └── TimeLimitExceeded         work stopped at its time limit (a server request); nothing it was writing stored
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TypeVar
+
+T = TypeVar("T")
+
+#: The front door in use, for hints that name an argument: ``"python"`` (the client, the server) or ``"cli"``.
+_FRONT_DOOR: ContextVar[str] = ContextVar("labelport_front_door", default="python")
+
+
+@contextmanager
+def front_door(name: str) -> Iterator[None]:
+    """While this lasts, :func:`in_words_of` picks the words of front door ``name`` (``"cli"`` or ``"python"``)."""
+    token = _FRONT_DOOR.set(name)
+    try:
+        yield
+    finally:
+        _FRONT_DOOR.reset(token)
+
+
+def in_words_of(python: T, cli: T) -> T:
+    """A hint in the words of the caller: ``python`` for the client (``pass fmt=…``), ``cli`` for the command
+    line (``pass --format …``)."""
+    return cli if _FRONT_DOOR.get() == "cli" else python
+
+
+def a_or_an(word: str) -> str:
+    """``an IMAGE``, ``a PDF``, ``an OBJECT_DETECTION``, ``a LABELER``: the article a word reads with."""
+    vowel = word[:1].upper() in ("A", "E", "I", "O") or word.upper().startswith(("UND", "UNK", "UNS", "UNL"))
+    return f"an {word}" if vowel else f"a {word}"
 
 
 class LabelportError(Exception):
@@ -107,6 +140,12 @@ class MediaError(LabelportError):
 
 class SchemaVersionError(LabelportError):
     """The database schema is newer than this version of labelport understands."""
+
+
+class StoreConnectionError(LabelportError):
+    """The database cannot be reached, opened or written: a PostgreSQL server that does not answer or lacks
+    the database, a SQLite file that is locked, read-only or cannot be created. The message names the server
+    (host, port, database) or the file, and says what to check."""
 
 
 class TimeLimitExceeded(LabelportError, TimeoutError):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labelport.enums import MULTIPLE_CHOICE_INPUTS, SINGLE_CHOICE_INPUTS, MLTask, Tool
-from labelport.errors import OntologyError
+from labelport.errors import OntologyError, a_or_an
 from labelport.values import check_json, check_text
 
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -193,7 +193,7 @@ def _parse_tools(where: str, task: str, tools: object) -> tuple[str, ...]:
             raise OntologyError(f"{where} ({task}) needs at least one tool, e.g. ['rectangle'].")
         wrong = [t for t in tools if t not in _OBJECT_TOOLS]
         if wrong:
-            raise OntologyError(f"{where}: tool(s) {wrong} cannot draw objects in a {task} job.")
+            raise OntologyError(f"{where}: tool(s) {wrong} cannot draw objects in {a_or_an(task)} job.")
     return tuple(tools)
 
 

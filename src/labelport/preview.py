@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from labelport.client import Client
 from labelport.enums import SPECIAL_RESPONSE_KEYS, InputType, MLTask, Tool
-from labelport.errors import NotFound, ValidationError
+from labelport.errors import NotFound, ValidationError, a_or_an
 from labelport.export.geometry import Point, bounds, ring, rotation_of, unrotate
 from labelport.ontology import Job, Ontology
 
@@ -456,7 +456,8 @@ def render_preview(
         client.count_assets(project_id)  # raises the store's NotFound
     if project[0]["inputType"] != InputType.IMAGE:
         raise ValidationError(
-            f"Project {project_id!r} is a {project[0]['inputType']} project; the preview draws IMAGE projects only."
+            f"Project {project_id!r} is {a_or_an(project[0]['inputType'])} project; the preview draws IMAGE "
+            "projects only."
         )
     ontology = Ontology.from_json(project[0]["jsonInterface"])
     colors = category_colors(ontology)

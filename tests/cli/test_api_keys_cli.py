@@ -105,15 +105,14 @@ def test_list_and_revoke(cli, client):
 def test_api_key_errors(cli, client):
     result = cli("api-key", "revoke", "nope")
     assert result.exit_code == 1
-    assert result.output == (
-        "Error: API key 'nope' does not exist; list the keys with client.api_keys() or `labelport api-key list`.\n"
-    )
+    assert result.output == ("Error: API key 'nope' does not exist; list the keys with `labelport api-key list`.\n")
     result = cli("api-key", "create", "not-an-email")
     assert result.exit_code == 1 and result.output == "Error: 'not-an-email' is not an email address.\n"
     result = cli("api-key", "list", "--email", "ghost@example.com")
     assert result.exit_code == 1
     assert result.output == (
-        "Error: User 'ghost@example.com' does not exist in this store; list the users with client.users().\n"
+        "Error: User 'ghost@example.com' does not exist in this store; the users are the projects' members "
+        "(`labelport project member list --project-id …`).\n"
     )
     result = cli("api-key", "create", "a@example.com", "--expiry-date", "2001-01-01")
     assert result.exit_code == 1

@@ -84,8 +84,7 @@ def test_unknown_project_is_an_error_with_exit_code_1(database_url):
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr == (
-        "Error: Project 'nope' does not exist in this store; list the projects with client.projects() "
-        "or `labelport project list`.\n"
+        "Error: Project 'nope' does not exist in this store; list the projects with `labelport project list`.\n"
     )
 
 

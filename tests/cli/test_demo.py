@@ -110,6 +110,10 @@ def test_labelport_demo_runs_to_the_end_in_a_subprocess(tmp_path):
         f"  geojson    {exports / 'geojson.zip'}  (3 assets, 6 annotations; the GEOSPATIAL project 'Fields demo')"
         in lines
     )
+    assert (
+        f"  kili       {exports / 'kili_single_file.zip'}  (40 assets, 169 annotations; one data.json and no images: "
+        f"each record's content is the image's path in the store, under {Path('labelport-demo') / 'media'})" in lines
+    )
     assert f"Preview: {Path('labelport-demo') / 'preview.png'} (16 scenes with their latest labels drawn)" in lines
     assert sorted(path.name for path in (out / "exports").iterdir()) == [
         "coco.zip",

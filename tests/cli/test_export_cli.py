@@ -4,6 +4,7 @@ import subprocess
 import sys
 import zipfile
 
+import click
 from click.testing import CliRunner
 
 from labelport.cli import main
@@ -129,7 +130,10 @@ def test_the_format_choices_and_help_come_from_the_registries():
     from labelport.export import formats as export_formats
     from labelport.importers import formats as import_formats
 
-    export = main.commands["project"].commands["export"]
+    project = main.commands["project"]
+    assert isinstance(project, click.Group)
+    export = project.get_command(click.Context(project), "export")
+    assert export is not None
     options = {option.name: option for option in export.params}
     assert list(options["fmt"].type.choices) == export_formats.names()
     assert options["fmt"].help == "The format of the archive (see docs/export.md); raw is another name for kili."
@@ -138,7 +142,66 @@ def test_the_format_choices_and_help_come_from_the_registries():
     )
     assert options["split_text"].help.startswith("coco, yolo_v5, yolo_v7, yolo_v8: a train/val/test split by asset")
     assert options["dataset_root"].help.startswith("yolo_v5, yolo_v7, yolo_v8 with --split: the absolute folder")
-    dataset = main.commands["project"].commands["import-dataset"]
+    dataset = project.get_command(click.Context(project), "import-dataset")
+    assert dataset is not None
     fmt = next(option for option in dataset.params if option.name == "fmt")
     assert list(fmt.type.choices) == import_formats.names()
     assert import_formats.names() == ["coco", "kili", "pascal_voc", "raw", "yolo_v4", "yolo_v5", "yolo_v7", "yolo_v8"]
+
+
+def test_the_format_and_choices_are_read_in_any_case(client, database_url, tmp_path):
+    built = projects.build_image_project(client, tmp_path / "images")
+    out = tmp_path / "out.zip"
+    result = CliRunner().invoke(
+        main,
+        [
+            "project",
+            "export",
+            "--project-id",
+            built.project_id,
+            "--output-format",
+            "COCO",
+            "--layout",
+            "Merged",
+            "--export-type",
+            "LATEST",
+            "--output-file",
+            str(out),
+            "--without-assets",
+            "--db",
+            database_url,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == f"Exported project {built.project_id} to coco: {out}"
+    with zipfile.ZipFile(out) as archive:
+        assert "README.kili.txt" in archive.namelist()
+        assert "- Exported format: coco\n" in archive.read("README.kili.txt").decode()
+
+
+def test_refused_options_are_named_as_the_command_line_spells_them(client, database_url, tmp_path):
+    built = projects.build_image_project(client, tmp_path / "images")
+    base = ["project", "export", "--project-id", built.project_id, "--output-file", str(tmp_path / "o.zip")]
+    result = CliRunner().invoke(main, [*base, "--output-format", "yolo_v8", "--single-file", "--db", database_url])
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: Option --single-file cannot be used with format 'yolo_v8': YOLO writes one label file per image or "
+        "video frame. Leave out --single-file (the default).\n"
+    )
+    result = CliRunner().invoke(
+        main, [*base, "--output-format", "kili", "--split", "train=0.8,val=0.2", "--db", database_url]
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "Error: Option --split train=0.8,val=0.2 cannot be used with format 'kili': the format has no train/val/test "
+        "layout. Use a format that writes splits ("
+    )
+    assert result.output.endswith("), or leave --split out.\n")
+    result = CliRunner().invoke(
+        main, [*base, "--output-format", "yolo_v8", "--pixel-coordinates", "--db", database_url]
+    )
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: Option --pixel-coordinates cannot be used with format 'yolo_v8': YOLO coordinates are always "
+        "normalized to [0, 1]. Leave out --pixel-coordinates (the default), or pass --normalized-coordinates.\n"
+    )

@@ -73,7 +73,7 @@ def test_import_path_errors(cli, client, image_project, images, tmp_path):
     result = cli("project", "import", empty, "--project-id", image_project)
     assert result.exit_code == 1
     assert result.output == (
-        f"Error: No file to import in {empty}: files taken from folders for a IMAGE project end with "
+        f"Error: No file to import in {empty}: files taken from folders for an IMAGE project end with "
         ".bmp, .gif, .jpeg, .jpg, .png, .tif, .tiff, .webp.\n"
     )
     result = cli("project", "import", "--project-id", image_project)

@@ -78,3 +78,22 @@ def test_a_kili_export_round_trips_through_the_cli(cli, client, tmp_path):
     original, copied = (client.assets(p["id"], fields=fields) for p in projects)
     assert copied == [row for row in original if row["latestLabel"] is not None]  # exports hold labeled assets
     assert [row["externalId"] for row in copied] == ["a.png", "b.jpg", "sub/c.png"]
+
+
+def test_an_empty_folder_says_which_option_to_pass(cli, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = cli("project", "import-dataset", "--input", empty, "--title", "Nothing")
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {empty}: no known dataset format found (looked for Kili labels/*.json or data.json, a COCO JSON "
+        "file, YOLO labels/*.txt with classes.txt or data.yaml, Pascal VOC *.xml); pass --format <one of coco, "
+        "kili, pascal_voc, raw, yolo_v4, yolo_v5, yolo_v7, yolo_v8>.\n"
+    )
+
+
+def test_the_format_is_read_in_any_case(cli, client, tmp_path):
+    folder = datasets.write_yolo_folder(tmp_path / "yolo")
+    result = cli("project", "import-dataset", "--input", folder, "--title", "Cars", "--format", "YOLO_V4")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Imported {folder} (yolo_v4, format given) into a new project ")

@@ -126,7 +126,7 @@ def test_label_errors_store_nothing(cli, client, image_project, labeled, tmp_pat
     assert result.exit_code == 1
     assert result.output == (
         f"Error: No asset with external id 'c' in project '{image_project}'; "
-        "check the external ids with client.assets().\n"
+        f"check the external ids with `labelport asset list --project-id {image_project} --fields externalId`.\n"
     )
 
     result = cli("project", "label", folder / "a.json", "--project-id", image_project, "--author", "who@example.com")

@@ -71,8 +71,7 @@ def test_create_errors_store_nothing(cli, client, tmp_path):
     result = cli("project", "create", "--from-project", "nope", "--input-type", "IMAGE", "--title", "x")
     assert result.exit_code == 1
     assert result.output == (
-        "Error: Project 'nope' does not exist in this store; list the projects with client.projects() "
-        "or `labelport project list`.\n"
+        "Error: Project 'nope' does not exist in this store; list the projects with `labelport project list`.\n"
     )
 
     result = cli("project", "create", "--interface", _interface_file(tmp_path), "--input-type", "AUDIO", "--title", "x")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+
+import pytest
+
+import labelport
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -52,6 +57,22 @@ def test_the_quickstart_runs_in_python_then_in_a_shell(tmp_path):
     assert shell.returncode == 0, shell.stderr
     assert re.search(r"^Imported 3 asset\(s\) into project [0-9a-f]{32}\.$", shell.stdout, flags=re.MULTILINE)
     assert "Imported 3 DEFAULT label(s) by jane.roe@example.com into project" in shell.stdout
-    assert "Project consensus          1.0" in shell.stdout
+    assert re.search(r"^Project consensus +0\.\d+$", shell.stdout, flags=re.MULTILINE)  # two labelers, a little apart
     for name in ("cli_kili.zip", "cli_kili_single.zip", "cli_yolo_v5.zip", "cli_coco.zip", "cli_preview.png"):
         assert (tmp_path / name).exists(), name
+    # each car got its own box, as in the Python part: John's on the car, Jane's a little to the right
+    python_cars = re.search(r"^cars = (\{.*\})$", "\n".join(_blocks("python")), flags=re.MULTILINE)
+    assert python_cars is not None
+    cars = ast.literal_eval(python_cars.group(1))
+    with labelport.Client(f"sqlite:///{tmp_path / 'quickstart-cli.db'}", media_dir=tmp_path / "media") as client:
+        project_id = client.projects(fields=["id"])[0]["id"]
+        labels = client.labels(project_id, fields=["labelOf.externalId", "author.email", "jsonResponse"])
+    boxes = {}
+    for label in labels:
+        (annotation,) = label["jsonResponse"]["JOB_0"]["annotations"]
+        vertices = annotation["boundingPoly"][0]["normalizedVertices"]
+        xs, ys = [v["x"] for v in vertices], [v["y"] for v in vertices]
+        boxes[label["labelOf"]["externalId"], label["author"]["email"]] = (min(xs), min(ys), max(xs), max(ys))
+    for car, (x0, y0, x1, y1) in cars.items():
+        assert boxes[car, "john.doe@example.com"] == pytest.approx((x0, y0, x1, y1))
+        assert boxes[car, "jane.roe@example.com"] == pytest.approx((x0 + 0.03, y0, x1 + 0.03, y1))

@@ -445,32 +445,17 @@ GEO_JOB_NOT_EXPORTED = (
     "job not exported: GeoJSON takes OBJECT_DETECTION jobs with rectangle, polygon, semantic, marker or polyline "
     "tools, CLASSIFICATION and TRANSCRIPTION jobs"
 )
-NOT_GEOREFERENCED = (
-    "not georeferenced: GeoJSON needs map coordinates; the asset's jsonContent must be a list whose first item has "
-    "'epsg' (not 'TiledImage') and 'useClassicCoordinates': false"
-)
 
 
 def _geojson() -> Contract:
     fmt = "geojson"
     return Contract(
         exports={
-            # none of the image project's assets is georeferenced: each is reported, the archive holds the README
-            "image": Exported(
-                5,
-                4,
-                1,
-                4,
-                1,
-                {},
-                [
-                    (name, None, NOT_GEOREFERENCED)
-                    for name in ("img_1.png", "img_2.jpg", "folder/img 3.png", "remote_4")
-                ],
-                [
-                    "4 asset(s) of this IMAGE project are not georeferenced and were not exported: GeoJSON needs map "
-                    "coordinates"
-                ],
+            # none of the image project's assets is georeferenced: refused before anything is written
+            "image": Refused(
+                "Project <project>: none of the 5 assets selected is georeferenced, and format 'geojson' exports "
+                "georeferenced assets only (a jsonContent list whose first item has 'epsg', not 'TiledImage', and "
+                f"'useClassicCoordinates': false). Formats that can export this project: {DETECTION_FORMATS}."
             ),
             "video": input_type_refused(fmt, "VIDEO", DETECTION_FORMATS),
             "text": input_type_refused(fmt, "TEXT", "kili, raw, simple"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -477,3 +478,53 @@ def test_job_names_never_overwrite_class_or_kili(client, tmp_path):
         "TREES": "Oak",
         "kili": {"categories": [{"name": "OAK"}], "job": "TREES", "type": "marker"},
     }
+
+
+def test_an_image_project_without_a_georeferenced_asset_is_refused_up_front(client, tmp_path):
+    project_id = client.create_project("Plain", "IMAGE", geo_projects.KILI_GEO_INTERFACE)["id"]
+    others = list(geo_projects.NOT_GEOREFERENCED)
+    client.append_many_to_dataset(
+        project_id,
+        content_array=[f"https://images.invalid/{name}" for name in others],
+        external_id_array=others,
+        json_content_array=list(geo_projects.NOT_GEOREFERENCED.values()),
+    )
+    point = {"mid": "p", "type": "marker", "categories": [{"name": "POINT_A"}], "point": {"x": 0.5, "y": 0.5}}
+    client.append_labels(
+        project_id=project_id,
+        asset_external_id_array=others,
+        json_response_array=[{"POINT_DETECTION_JOB": {"annotations": [point]}}] * len(others),
+    )
+    out = tmp_path / "out" / "geo.zip"
+    with pytest.raises(IncompatibleFormatError) as error:
+        client.export_labels(project_id, out, "geojson")
+    ontology = Ontology.from_json(geo_projects.KILI_GEO_INTERFACE)
+    able = sorted(
+        name
+        for name, spec in formats.all_specs().items()
+        if name != "geojson" and "IMAGE" in spec.input_types and spec.compatible_jobs(ontology.root_jobs)
+    )
+    assert able[:3] == ["coco", "kili", "pascal_voc"]
+    assert str(error.value) == (
+        f"Project {project_id!r}: none of the 4 assets selected is georeferenced, and format 'geojson' exports "
+        "georeferenced assets only (a jsonContent list whose first item has 'epsg', not 'TiledImage', and "
+        f"'useClassicCoordinates': false). Formats that can export this project: {', '.join(able)}."
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_selection_with_one_georeferenced_asset_is_exported(client, geotiff, tmp_path):
+    project_id, asset = geotiff
+    with pytest.raises(IncompatibleFormatError, match="none of the 2 assets selected is georeferenced"):
+        client.export_labels(project_id, tmp_path / "a.zip", "geojson", external_ids=["plain.png", "tiled.png"])
+    report = client.export_labels(
+        project_id,
+        tmp_path / "b.zip",
+        "geojson",
+        external_ids=["plain.png", asset["externalId"]],
+        with_assets=False,
+        layout="merged",
+    )
+    assert [s.external_id for s in report.skipped] == ["plain.png"]
+    with zipfile.ZipFile(tmp_path / "b.zip") as archive:
+        assert sorted(archive.namelist()) == ["README.kili.txt", f"labels/{asset['externalId']}.geojson"]

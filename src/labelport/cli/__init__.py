@@ -10,15 +10,15 @@ print as ``Warning: <message>`` on stderr. The reference is generated into docs/
 
 from __future__ import annotations
 
-import copy
 import warnings
 from typing import Any, TextIO
 
 import click
 
 from labelport import __version__
-from labelport.cli import api_keys, assets, datasets, demo, labels, members, preview, projects, serve
-from labelport.errors import LabelportError
+from labelport._signals import EXIT_SIGINT, EXIT_SIGTERM, Terminated, terminate_raises
+from labelport.cli.lazy import LazyGroup
+from labelport.errors import LabelportError, front_door
 
 
 def _show_warning(
@@ -33,17 +33,26 @@ def _show_warning(
     click.echo(f"Warning: {message}", err=True)
 
 
-class _Group(click.Group):
-    """Maps labelport errors to ``Error: …`` and exit code 1, and warnings to ``Warning: …``, in one place."""
+class _Group(LazyGroup):
+    """Maps labelport errors to ``Error: …`` and exit code 1, warnings to ``Warning: …``, and a stop by
+    Ctrl-C or SIGTERM to exit code 130 or 143 (after the command's cleanup: an export removes its temporary
+    file and stops its workers), in one place."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), front_door("cli"):  # hints name options, not Python arguments
             warnings.simplefilter("default")
             warnings.showwarning = _show_warning
             try:
-                return super().invoke(ctx)
+                with terminate_raises():
+                    return super().invoke(ctx)
             except LabelportError as error:
                 raise click.ClickException(str(error)) from error
+            except KeyboardInterrupt:
+                click.echo("Interrupted (SIGINT).", err=True)
+                raise click.exceptions.Exit(EXIT_SIGINT) from None
+            except Terminated:
+                click.echo("Stopped (SIGTERM).", err=True)
+                raise click.exceptions.Exit(EXIT_SIGTERM) from None
 
 
 @click.group(cls=_Group)
@@ -57,61 +66,84 @@ def main() -> None:
     """
 
 
-@main.group()
+# The commands, by name and "module:attribute": each module is imported when its command is used
+# (labelport.cli.lazy), so that --help and argument errors stay instant. A new command is one line.
+
+
+@click.group(cls=LazyGroup)
 def project() -> None:
     """Create, inspect, fill, export and delete projects."""
 
 
-for command in (
-    projects.create,
-    projects.list_,
-    projects.describe,
-    projects.update,
-    projects.delete,
-    assets.import_,
-    datasets.import_dataset,
-    labels.label,
-    projects.export,
-    projects.recompute_marks,
-):
-    project.add_command(command)
+main.add_command(project)
+project.lazy("create", "labelport.cli.projects:create")
+project.lazy("list", "labelport.cli.projects:list_")
+project.lazy("describe", "labelport.cli.projects:describe")
+project.lazy("update", "labelport.cli.projects:update")
+project.lazy("delete", "labelport.cli.projects:delete")
+project.lazy("import", "labelport.cli.assets:import_")
+project.lazy("import-dataset", "labelport.cli.datasets:import_dataset")
+project.lazy("label", "labelport.cli.labels:label")
+project.lazy("export", "labelport.cli.projects:export")
+project.lazy("recompute-marks", "labelport.cli.projects:recompute_marks")
 
 
-@project.group()
+@click.group(cls=LazyGroup)
 def member() -> None:
     """Add, list, update and remove the members of a project."""
 
 
-for command in (members.add, members.list_members, members.update, members.remove):
-    member.add_command(command)
-_rm = copy.copy(members.remove)  # Kili's name for it
-_rm.hidden = True
-member.add_command(_rm, "rm")
+project.add_command(member)
+member.lazy("add", "labelport.cli.members:add")
+member.lazy("list", "labelport.cli.members:list_members")
+member.lazy("update", "labelport.cli.members:update")
+member.lazy("remove", "labelport.cli.members:remove")
+member.lazy("rm", "labelport.cli.members:remove", hidden=True)  # Kili's name for it
 
 
-@main.group()
+@click.group(cls=LazyGroup)
 def asset() -> None:
     """Query the assets of a project."""
 
 
-asset.add_command(assets.list_assets)
+main.add_command(asset)
+asset.lazy("list", "labelport.cli.assets:list_assets")
 
 
-@main.group()
+@click.group(cls=LazyGroup)
 def label() -> None:
     """Query the labels of a project."""
 
 
-label.add_command(labels.list_labels)
+main.add_command(label)
+label.lazy("list", "labelport.cli.labels:list_labels")
 
 
-@main.group("api-key")
+@click.group("api-key", cls=LazyGroup)
 def api_key() -> None:
     """Create, list and revoke the API keys `labelport serve` authenticates with."""
 
 
-for command in (api_keys.create, api_keys.list_keys, api_keys.revoke):
-    api_key.add_command(command)
-main.add_command(preview.preview)
-main.add_command(demo.demo)
-main.add_command(serve.serve)
+main.add_command(api_key)
+api_key.lazy("create", "labelport.cli.api_keys:create")
+api_key.lazy("list", "labelport.cli.api_keys:list_keys")
+api_key.lazy("revoke", "labelport.cli.api_keys:revoke")
+
+main.lazy(
+    "preview",
+    "labelport.cli.preview:preview",
+    summary="Draw images of an IMAGE project with their latest labels on one contact sheet.",
+)
+main.lazy(
+    "demo",
+    "labelport.cli.demo:demo",
+    summary="Build a sample IMAGE project in a fresh database, query it, export it to every format and draw a "
+    "preview; print what was done and where every file is.",
+)
+main.lazy(
+    "serve",
+    "labelport.cli.serve:serve",
+    summary="Serve Kili's GraphQL API (and media, uploads) over the store, so that the kili SDK and CLI work "
+    "against it: set KILI_API_ENDPOINT=http://HOST:PORT/api/label/v2/graphql and KILI_API_KEY to a key from "
+    "`labelport api-key create EMAIL`. Stop it with Ctrl-C. See docs/server.md.",
+)

@@ -68,7 +68,7 @@ def _status(key: dict[str, Any], now: str) -> str:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=click.Choice(FORMATS, case_sensitive=False),
     default="table",
     show_default=True,
     help="table, json or csv; the columns id, name, prefix, email, created, expires, status.",

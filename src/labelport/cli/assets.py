@@ -7,6 +7,7 @@ import glob
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from tqdm import tqdm
@@ -20,9 +21,11 @@ from labelport.cli.common import (
     verbose_option,
 )
 from labelport.cli.output import listing_options, print_listing
-from labelport.client import Client
 from labelport.enums import InputType
-from labelport.errors import LabelportError, ValidationError
+from labelport.errors import LabelportError, ValidationError, a_or_an
+
+if TYPE_CHECKING:
+    from labelport.client import Client
 
 #: File name endings taken from folders, per input type (files named one by one are always taken).
 MEDIA_SUFFIXES: dict[str, frozenset[str]] = {
@@ -218,7 +221,7 @@ def import_(
             paths = collect_files(files, suffixes)
             if not paths:
                 raise ValidationError(
-                    f"No file to import in {', '.join(files)}: files taken from folders for a {input_type} "
+                    f"No file to import in {', '.join(files)}: files taken from folders for {a_or_an(input_type)} "
                     f"project end with {', '.join(sorted(suffixes))}."
                 )
             batch = batch_from_files(paths)

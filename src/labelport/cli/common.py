@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
 
-from labelport.client import Client
 from labelport.errors import ValidationError
+
+if TYPE_CHECKING:
+    from labelport.client import Client
 
 database_option = click.option(
     "--db",
@@ -29,7 +31,10 @@ verbose_option = click.option(
 
 
 def open_client(database: str | None) -> Client:
-    """The client every command uses: the database from ``--db``, the acting user from the environment."""
+    """The client every command uses: the database from ``--db``, the acting user from the environment.
+    Imported here, not with the module: ``--help`` and argument errors do not load the store (cli/lazy.py)."""
+    from labelport.client import Client
+
     return Client(database)
 
 

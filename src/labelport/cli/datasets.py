@@ -22,7 +22,7 @@ from labelport.importers import formats as import_formats
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(import_formats.names()),
+    type=click.Choice(import_formats.names(), case_sensitive=False),
     default=None,
     help="The dataset's format; detected from the files when not given.",
 )
@@ -62,7 +62,7 @@ from labelport.importers import formats as import_formats
 )
 @click.option(
     "--missing-media",
-    type=click.Choice(["error", "skip"]),
+    type=click.Choice(["error", "skip"], case_sensitive=False),
     default="error",
     show_default=True,
     help="What to do with an image that cannot be found: fail, or skip it (listed in the report).",

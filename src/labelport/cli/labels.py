@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from tqdm import tqdm
@@ -21,9 +21,11 @@ from labelport.cli.common import (
     verbose_option,
 )
 from labelport.cli.output import listing_options, print_listing
-from labelport.client import Client
 from labelport.enums import LabelType
 from labelport.errors import NotFound, ValidationError
+
+if TYPE_CHECKING:
+    from labelport.client import Client
 
 DEFAULT_LABEL_FIELDS = ["id", "labelOf.externalId", "labelType", "author.email", "createdAt"]
 _JSON = frozenset({".json"})

@@ -5,16 +5,18 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from labelport.cli.common import database_option, open_client, project_id_option, require_project
 from labelport.cli.output import FORMATS, print_records, render_table
-from labelport.client import Client
 from labelport.enums import ProjectRole
 from labelport.errors import NotFound, ValidationError
 from labelport.values import normalize_email
+
+if TYPE_CHECKING:
+    from labelport.client import Client
 
 ROLE_ORDER = [role.value for role in ProjectRole]  # ADMIN, TEAM_MANAGER, REVIEWER, LABELER
 _MEMBER_FIELDS = ["id", "role", "activated", "user.id", "user.email", "user.firstname", "user.lastname"]
@@ -205,7 +207,7 @@ def _name(user: dict[str, Any]) -> str:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=click.Choice(FORMATS, case_sensitive=False),
     default="table",
     show_default=True,
     help="table, json or csv; the columns role, name, email, id (the user's id).",

@@ -36,7 +36,7 @@ CELL_LIMIT = 50
 format_option = click.option(
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=click.Choice(FORMATS, case_sensitive=False),
     default="table",
     show_default=True,
     help="table: aligned columns for reading; json: the rows as the Python client returns them; "

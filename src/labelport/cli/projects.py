@@ -42,7 +42,12 @@ _PROJECT_LIST_FIELDS = [
 )
 @click.option("--from-project", help="Copy the ontology of this project instead of reading --interface.")
 @click.option("--title", required=True, help="The project's title.")
-@click.option("--input-type", type=click.Choice([t.value for t in InputType]), required=True, help="What is labeled.")
+@click.option(
+    "--input-type",
+    type=click.Choice([t.value for t in InputType]),
+    required=True,
+    help="What is labeled.",
+)
 @click.option("--description", default="", help="The project's description.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the new project's id (for scripts).")
 @database_option
@@ -316,7 +321,7 @@ def _aliases() -> str:
 @click.option(
     "--output-format",
     "fmt",
-    type=click.Choice(export_formats.names()),
+    type=click.Choice(export_formats.names(), case_sensitive=False),
     required=True,
     help=f"The format of the archive (see docs/export.md){_aliases()}.",
 )
@@ -325,7 +330,7 @@ def _aliases() -> str:
 )
 @click.option(
     "--layout",
-    type=click.Choice(["split", "merged"]),
+    type=click.Choice(["split", "merged"], case_sensitive=False),
     default="merged",
     show_default=True,
     help="One folder per job, or all jobs together.",
@@ -346,7 +351,7 @@ def _aliases() -> str:
 )
 @click.option(
     "--export-type",
-    type=click.Choice(["latest", "normal"]),
+    type=click.Choice(["latest", "normal"], case_sensitive=False),
     default="latest",
     show_default=True,
     help="Each asset's latest label, or all labels.",

@@ -26,9 +26,9 @@ def commands(
         context = click.Context(command, info_name="labelport", terminal_width=WIDTH, max_content_width=WIDTH)
     yield context, command
     if isinstance(command, click.Group):
-        for name in sorted(command.commands):
-            child = command.commands[name]
-            if not child.hidden:
+        for name in sorted(command.list_commands(context)):
+            child = command.get_command(context, name)
+            if child is not None and not child.hidden:
                 yield from commands(child, click.Context(child, info_name=name, parent=context))
 
 

@@ -30,7 +30,11 @@ from labelport.cli.common import database_option
     default=None,
     help="Where media files are stored; default $LABELPORT_MEDIA_DIR, else media/ next to a SQLite file.",
 )
-@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="info")
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"], case_sensitive=False),
+    default="info",
+)
 @click.option(
     "--request-timeout",
     type=click.FloatRange(min=0, min_open=True),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,11 @@ from pathlib import Path
 from typing import Protocol
 
 from labelport.errors import ExportError
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 from labelport.export.names import DigestSet
 from labelport.export.zipwriter import DEFLATED, STORED, Deflated, DeflatedPart, ZipWriter, deflate
 
@@ -141,15 +147,70 @@ def _is_dir(path: Path) -> bool:
 
 def _create(folder: Path, name: str) -> tuple[int, Path]:
     """A new file in ``folder`` named after ``name``, opened for writing, with the permissions any file the
-    user creates gets (``0o666`` less the umask; ``tempfile.mkstemp`` would give ``0o600``)."""
+    user creates gets (``0o666`` less the umask; ``tempfile.mkstemp`` would give ``0o600``), and locked
+    (:func:`_lock`) for as long as this export writes it."""
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
         path = folder / f".{name}.{secrets.token_hex(4)}.partial"
         try:
-            return os.open(path, flags, 0o666), path
+            handle = os.open(path, flags, 0o666)
         except FileExistsError:
             continue
+        _lock(handle)
+        return handle, path
     raise FileExistsError(errno.EEXIST, "no free temporary name", str(folder))
+
+
+def _lock(handle: int) -> bool:
+    """Take the advisory lock of an open temporary file without waiting (``flock``: held until every copy of
+    the descriptor is closed, so also when the process is killed); whether it was free. Where ``flock`` does
+    not exist (Windows), always False: stale files are then never removed."""
+    if fcntl is None:
+        return False
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _is_partial_of(entry: str, name: str) -> bool:
+    """Whether ``entry`` is a temporary file of an export to ``name``: ``.<name>.<8 hex digits>.partial``."""
+    prefix, suffix = f".{name}.", ".partial"
+    if not entry.startswith(prefix) or not entry.endswith(suffix) or len(entry) != len(prefix) + 8 + len(suffix):
+        return False
+    return all(c in "0123456789abcdef" for c in entry[len(prefix) : -len(suffix)])
+
+
+def remove_stale_partials(target: Path, started: float) -> list[Path]:
+    """Remove the temporary files that earlier exports to ``target`` left behind (killed by SIGKILL, or the
+    machine stopped): ``.<name>.<hex>.partial`` beside it, last written before ``started`` (this export's
+    start) and not locked, i.e. no export is writing it (a running export holds its file's lock, a killed one
+    held it no more). Return what was removed."""
+    if fcntl is None:
+        return []
+    removed = []
+    try:
+        entries = os.listdir(target.parent)
+    except OSError:
+        return []
+    for entry in entries:
+        if not _is_partial_of(entry, target.name):
+            continue
+        path = target.parent / entry
+        try:
+            handle = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            continue
+        try:
+            if os.fstat(handle).st_mtime < started and _lock(handle):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        except OSError:
+            continue
+        finally:
+            os.close(handle)
+    return removed
 
 
 @contextmanager
@@ -157,6 +218,7 @@ def atomic_archive(filename: str | os.PathLike[str]) -> Iterator[Archive]:
     """An archive written to a temporary file next to ``filename``, renamed to it on success only. The
     folders it creates for it are removed again on failure: a failed export leaves nothing behind."""
     target = check_target(filename)
+    started = time.time()
     created: list[Path] = []  # deepest first
     try:
         for folder in (target.parent, *target.parent.parents):
@@ -181,6 +243,7 @@ def atomic_archive(filename: str | os.PathLike[str]) -> Iterator[Archive]:
             raise ExportError(
                 f"Cannot write the export to {str(target)!r}: {error.strerror or error}; choose a writable path."
             ) from None
+        remove_stale_partials(target, started)
     except BaseException:
         temporary.unlink(missing_ok=True)
         _remove_folders(created)

@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, select
 from sqlalchemy.engine import make_url
 
+from labelport._signals import blocked, quiet_worker
 from labelport.errors import ValidationError
 from labelport.export import formats, source
 from labelport.export.formats.base import StagedWriter, Writer
@@ -112,6 +113,7 @@ _worker: tuple[Store | None, StagedWriter, _Setup] | None = None
 
 def _start(setup: _Setup) -> None:
     global _worker
+    quiet_worker()  # Ctrl-C and SIGTERM: the exporting process stops the workers, none prints a traceback
     gc.disable()  # pages of small acyclic objects, freed by reference counting; see labelport._gc
     writer = formats.get(setup.ctx.options.fmt).writer(setup.ctx)
     assert isinstance(writer, StagedWriter)
@@ -222,9 +224,11 @@ def converted(
     context = multiprocessing.get_context("fork" if _FORK else "spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(setup,)) as pool:
         pending: deque[Future[list[Converted]]] = deque()
+        finished = False
         try:
             for task in pages:
-                pending.append(pool.submit(_convert_page, task))
+                with blocked():  # the first submit forks the workers: none starts with this process's handlers
+                    pending.append(pool.submit(_convert_page, task))
                 if len(pending) >= workers * IN_FLIGHT:
                     break
             while pending:
@@ -233,6 +237,18 @@ def converted(
                 if following is not None:
                     pending.append(pool.submit(_convert_page, following))
                 yield from page
+            finished = True
         finally:
             for future in pending:
                 future.cancel()
+            if not finished:  # an error, Ctrl-C, SIGTERM, or the consumer stopped: no page is worth finishing
+                _stop_workers(pool)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the pool's worker processes now (SIGTERM, whose default action they take) rather than after the
+    pages they are converting; the pool's shutdown then reaps them."""
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        if process.is_alive():
+            process.terminate()

@@ -9,11 +9,11 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection
+from sqlalchemy import ColumnElement, Connection, select
 from tqdm import tqdm
 
 from labelport.enums import InputType, LabelType, parse_enum
-from labelport.errors import ExportError, IncompatibleFormatError, ValidationError
+from labelport.errors import ExportError, IncompatibleFormatError, ValidationError, in_words_of
 from labelport.export import formats, parallel, source, split
 from labelport.export.archive import Archive, atomic_archive
 from labelport.export.formats.base import (
@@ -29,10 +29,11 @@ from labelport.export.model import ExportAsset, ExportContext, ExportOptions, ex
 from labelport.export.report import ExportReport
 from labelport.models import ProjectInfo
 from labelport.ontology import Job
-from labelport.store import query
+from labelport.store import query, schema
 from labelport.store.engine import Store
 
 EXPORT_TYPES = ("latest", "normal")
+A = schema.assets
 DATASET_LAYOUTS = ("kili", "standard")
 
 
@@ -132,6 +133,37 @@ def compatible_jobs(spec: FormatSpec, project: ProjectInfo, fmt: str) -> list[An
     )
 
 
+def check_assets(
+    conn: Connection, spec: FormatSpec, project: ProjectInfo, fmt: str, where: list[ColumnElement[bool]]
+) -> None:
+    """Refuse, before anything is written, an IMAGE selection where no asset is what the format exports
+    (``spec.image_asset_rule``: GeoJSON takes georeferenced assets only), listing the formats that can export
+    the project. Reads the selected assets' jsonContent until one passes."""
+    rule = spec.image_asset_rule
+    if rule is None or project.input_type != InputType.IMAGE:
+        return
+    selected = 0
+    for json_content in conn.execute(
+        select(A.c.json_content).where(*where).execution_options(yield_per=1000)
+    ).scalars():
+        selected += 1
+        if rule.accepts(json_content or ""):
+            return
+    able = sorted(
+        name
+        for name, other in formats.all_specs().items()
+        if name != spec.name
+        and other.image_asset_rule is None
+        and project.input_type in other.input_types
+        and other.compatible_jobs(project.ontology.root_jobs)
+    )
+    assets = "asset selected is" if selected == 1 else "assets selected is"
+    raise IncompatibleFormatError(
+        f"Project {project.id!r}: none of the {selected} {assets} {rule.adjective}, and format {fmt!r} "
+        f"{rule.needs}. Formats that can export this project: {', '.join(able)}."
+    )
+
+
 def _describe(job: Any) -> str:
     tools = f", {'/'.join(job.tools)}" if job.tools else ""
     return f"{job.name} ({job.ml_task}{tools})"
@@ -195,6 +227,24 @@ def split_assigner(
     return lambda asset: assignment[asset.id]
 
 
+def missing_media(asset: ExportAsset) -> str | None:
+    """Why an asset whose media the export includes is not exported: a stored file of it (its image, a frame)
+    is missing; None when all are there. One rule for the label files and the media: a label file is never
+    written without its image (docs/export.md, "Missing media")."""
+    paths = [asset.media_path] if asset.media_path is not None else []
+    paths.extend(frame.path for frame in asset.frames if frame.path is not None)
+    for path in paths:
+        if not path.is_file():
+            included, without = in_words_of(
+                ("with_assets=True", "with_assets=False"), ("--with-assets", "--without-assets")
+            )
+            return (
+                f"asset not exported: its stored media file {path} is missing, and the export includes the media "
+                f"({included}); restore the file, or export with {without} to write its labels alone"
+            )
+    return None
+
+
 def empty_split(name: str) -> str:
     """The note for a split that no exported asset went to."""
     return (
@@ -222,6 +272,7 @@ def run(
     jobs = compatible_jobs(spec, project, options.fmt)
     # The archive first: a path that cannot be written is refused before the store is read.
     with atomic_archive(filename) as archive, store.snapshot() as conn:
+        check_assets(conn, spec, project, options.fmt, where)
         report = ExportReport(project_id=project.id, fmt=options.fmt, path=str(filename))
         for note in option_notes(spec, options):
             report.note(note)
@@ -280,6 +331,11 @@ def _export(
             bar.update(1)
             if not asset.labels:
                 report.assets_without_labels += 1
+                continue
+            if options.with_assets and (missing := missing_media(asset)) is not None:
+                report.skip(asset.external_id, missing)
+                if options.strict:
+                    raise ExportError(f"Asset {asset.external_id!r}: {missing} (strict export: nothing was written).")
                 continue
             report.labels_exported += len(asset.labels)
             if assign is not None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labelport.enums import SPECIAL_RESPONSE_KEYS, MLTask, Tool
-from labelport.errors import DatasetError, OntologyError
+from labelport.errors import DatasetError, OntologyError, a_or_an
 from labelport.importers.dataset import Dataset, DetectionJob
 from labelport.ontology import Job, Ontology
 
@@ -85,7 +85,7 @@ def match_detection(jobs: list[DetectionJob], ontology: Ontology, where: str) ->
             )
         if target.ml_task != MLTask.OBJECT_DETECTION:
             raise DatasetError(
-                f"Job {target.name!r} of {where} is a {target.ml_task} job; the dataset's boxes and polygons "
+                f"Job {target.name!r} of {where} is {a_or_an(target.ml_task)} job; the dataset's boxes and polygons "
                 "need an OBJECT_DETECTION job."
             )
         for tool in sorted(job.tools):
@@ -219,7 +219,8 @@ class _Inference:
     def task(self, name: str, job: _Job, task: str, origin: str) -> None:
         if job.task is not None and job.task != task:
             raise DatasetError(
-                f"{origin}: job {name!r} is answered as a {task} here but as a {job.task} in {job.seen_at}; "
+                f"{origin}: job {name!r} is answered as {a_or_an(task)} here but as {a_or_an(job.task)} in "
+                f"{job.seen_at}; "
                 "give the ontology with interface=<jsonInterface or file>."
             )
         job.task = task

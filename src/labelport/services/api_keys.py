@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Row, Select, select, update
 
 from labelport.enums import OrganizationRole, parse_enum
-from labelport.errors import NotFound, ValidationError
+from labelport.errors import NotFound, ValidationError, in_words_of
 from labelport.ids import new_id
 from labelport.services import permissions
 from labelport.services.context import ActingContext
@@ -153,7 +153,11 @@ def list_api_keys(ctx: ActingContext, email: str | None = None) -> list[dict[str
             if user_pk is None and address == who.email:  # a client's user not stored yet has no keys
                 return []
             if user_pk is None:
-                raise NotFound(f"User {address!r} does not exist in this store; list the users with client.users().")
+                listing = in_words_of(
+                    "list the users with client.users()",
+                    "the users are the projects' members (`labelport project member list --project-id …`)",
+                )
+                raise NotFound(f"User {address!r} does not exist in this store; {listing}.")
             where = [K.c.user_pk == user_pk]
         rows = conn.execute(_records().where(*where).order_by(K.c.pk)).all()
     return [_record(row) for row in rows]
@@ -171,9 +175,8 @@ def revoke_api_key(ctx: ActingContext, key_id: str) -> dict[str, Any]:
         who = permissions.actor(ctx, conn)
         row = conn.execute(_records().where(K.c.id == key_id)).one_or_none()
         if row is None:
-            raise NotFound(
-                f"API key {key_id!r} does not exist; list the keys with client.api_keys() or `labelport api-key list`."
-            )
+            listing = in_words_of("client.api_keys() or `labelport api-key list`", "`labelport api-key list`")
+            raise NotFound(f"API key {key_id!r} does not exist; list the keys with {listing}.")
         if row.email != who.email:
             permissions.require_organization_admin(ctx, conn, f"revoking API key {key_id!r} of {row.email!r}")
         if row.revoked_at is None:

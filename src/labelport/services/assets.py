@@ -198,10 +198,6 @@ def insert_assets(
             raise ValidationError(f"External ids must be non-empty strings, got {shown(value)}.")
         check_text(value, "External id", kind="external_id", printable=True)
     keep = _new_external_ids(conn, project, external_ids)
-    if not keep:
-        raise ValidationError(
-            f"Every asset given already exists in project {project.id!r} (same external ids); nothing to import."
-        )
     now = now_ts()
     ids = new_ids(len(keep))
     rows: list[dict[str, Any]] = []
@@ -271,12 +267,24 @@ def _new_external_ids(conn: Connection, project: ProjectInfo, external_ids: list
                 )
             ).scalars()
         )
+    if existing and existing.issuperset(first):
+        raise ValidationError(
+            f"Every asset given is already in project {project.id!r} (same external id): "
+            f"{_first_few(list(first))}; nothing was imported. Give new external ids, or change these assets "
+            "with update_properties_in_assets."
+        )
     if existing:
         warn(
             f"{len(existing)} asset(s) already in project {project.id!r} were skipped: "
             f"{sorted(existing)[:10]}; use update_properties_in_assets to change them."
         )
     return [index for value, index in first.items() if value not in existing]
+
+
+def _first_few(values: list[str], shown: int = 5) -> str:
+    """``'a', 'b', 'c'``, or ``'a', …, 'e' and 3 more (8 in all)`` for a long list."""
+    listed = ", ".join(repr(value) for value in values[:shown])
+    return listed if len(values) <= shown else f"{listed} and {len(values) - shown} more ({len(values)} in all)"
 
 
 class AssetsUpdated(NamedTuple):

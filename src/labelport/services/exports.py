@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement
 
 from labelport._gc import gc_paused
+from labelport._signals import stop_on_terminate
 from labelport.errors import ValidationError
 from labelport.export import pipeline
 from labelport.export.model import ExportOptions
@@ -94,7 +95,8 @@ def export_project(
 ) -> ExportReport:
     """Export the project to the zip archive ``filename``; return the report (assets matched and
     exported, annotations written per job, everything skipped and why). The archive is written to a
-    temporary file and renamed at the end: a failed export leaves nothing behind."""
+    temporary file and renamed at the end: a failed export leaves nothing behind, nor does one stopped by
+    Ctrl-C or SIGTERM."""
     with ctx.read() as conn:
         project = get_project(conn, project_id)
         permissions.require(ctx, conn, project, Action.EXPORT)
@@ -120,7 +122,9 @@ def export_project(
         workers=options.workers,
     )
     where = export_where(project, options.asset_ids, options.external_ids, options.asset_filter_kwargs)
-    with gc_paused():  # an export parses millions of small acyclic objects; see labelport._gc
+    # SIGTERM (timeout, docker stop) removes the temporary archive and stops the workers, like Ctrl-C: see
+    # labelport._signals.
+    with stop_on_terminate(), gc_paused():  # an export parses millions of small acyclic objects; see labelport._gc
         return pipeline.run(
             ctx.store,
             project,

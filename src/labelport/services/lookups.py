@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import orjson
 from sqlalchemy import Connection, select
 
-from labelport.errors import NotFound, ValidationError
+from labelport.errors import NotFound, ValidationError, in_words_of
 from labelport.models import AssetRef, ProjectInfo
 from labelport.ontology import Ontology
 from labelport.store import schema
@@ -35,10 +35,8 @@ def get_project(conn: Connection, project_id: str) -> ProjectInfo:
         ).where(P.c.id == project_id)
     ).one_or_none()
     if row is None:
-        raise NotFound(
-            f"Project {project_id!r} does not exist in this store; "
-            "list the projects with client.projects() or `labelport project list`."
-        )
+        listing = in_words_of("client.projects() or `labelport project list`", "`labelport project list`")
+        raise NotFound(f"Project {project_id!r} does not exist in this store; list the projects with {listing}.")
     return ProjectInfo(
         pk=row.pk,
         id=row.id,
@@ -88,7 +86,10 @@ def resolve_assets(
         where = f" in project {project.id!r}" if project is not None else ""
         kind = "external id" if by_external else "id"
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-        raise NotFound(f"No asset with {kind} {missing[0]!r}{where}{more}; check the {kind}s with client.assets().")
+        field = "externalId" if by_external else "id"
+        listing = f"labelport asset list --project-id {project.id}" if project is not None else "labelport asset list"
+        check = in_words_of("client.assets()", f"`{listing} --fields {field}`")
+        raise NotFound(f"No asset with {kind} {missing[0]!r}{where}{more}; check the {kind}s with {check}.")
     refs = [found[value] for value in wanted]
     projects = {ref.project_pk for ref in refs}
     if len(projects) > 1:

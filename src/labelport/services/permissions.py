@@ -32,7 +32,7 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, Connection, select
 
 from labelport.enums import OrganizationRole, ProjectRole
-from labelport.errors import NotFound, PermissionDenied
+from labelport.errors import NotFound, PermissionDenied, a_or_an
 from labelport.models import ProjectInfo
 from labelport.services.context import ActingContext
 from labelport.store import schema
@@ -140,7 +140,7 @@ def require(ctx: ActingContext, conn: Connection, project: ProjectInfo, *actions
 def _refusal(who: Actor, role: ProjectRole | None, project: ProjectInfo, action: Action) -> PermissionDenied:
     needed = LEAST_ROLE[action]
     more = "" if needed == ProjectRole.ADMIN else " or higher"
-    have = f"is a {role.value} of" if role is not None else "is not a member of"
+    have = f"is {a_or_an(role.value)} of" if role is not None else "is not a member of"
     return PermissionDenied(
         f"User {who.email!r} {have} project {project.id!r}; {_DOING[action]} needs the {needed.value} role{more} "
         "(or an organization ADMIN): ask a project ADMIN."

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.pool import StaticPool
 
-from labelport.errors import ValidationError
+from labelport.errors import StoreConnectionError, ValidationError
 from labelport.store import deadline, schema
 from labelport.store.migrations import migrate
 
@@ -55,16 +55,132 @@ def ensure_postgres_database(url: str | URL) -> None:
         maintenance.dispose()
 
 
+_WHERE_URL = "(--db or $LABELPORT_DATABASE_URL)"
+
+
+def sqlite_path(url: str | URL) -> Path | None:
+    """The file of a SQLite URL (``sqlite:///path`` or ``sqlite:///file:path?uri=true``); None in memory."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    database = parsed.database
+    if database in (None, "", ":memory:"):
+        return None
+    assert database is not None
+    if parsed.query.get("uri") == "true" and database.startswith("file:"):
+        database = database.removeprefix("file:").split("?", 1)[0]
+        if database.startswith("//"):  # file://host/path: the host is empty or localhost
+            database = "/" + database[2:].partition("/")[2]
+        if database in ("", ":memory:") or parsed.query.get("mode") == "memory":
+            return None
+    return Path(database)
+
+
+def _postgres_problem(url: URL, error: BaseException) -> StoreConnectionError:
+    """The error for a PostgreSQL server that cannot be reached or lacks the database or the user."""
+    database = url.database or ""
+    place = f"{url.host}:{url.port or 5432}" if url.host else "the local socket"
+    said = str(error)
+    lower = said.lower()
+    if "does not exist" in lower and f'database "{database}"' in said:
+        problem = f"the server has no database {database!r}"
+        check = (
+            f"Create it (createdb{f' -h {url.host} -p {url.port or 5432}' if url.host else ''} {database}) or fix "
+            f"the database name of the URL {_WHERE_URL}."
+        )
+    elif "connection refused" in lower:
+        problem = "the connection was refused (nothing listens on that host and port)"
+        check = (
+            "Check that the server is running there and accepts TCP/IP connections, and the host and port of the "
+            f"database URL {_WHERE_URL}."
+        )
+    elif "password" in lower or "authentication" in lower or ("role" in lower and "does not exist" in lower):
+        problem = f"the server refused user {url.username or '(none)'!r} ({_first_line(said)})"
+        check = f"Check the user name and password of the database URL {_WHERE_URL}."
+    elif "resolve" in lower or "translate host name" in lower or "name or service not known" in lower:
+        problem = f"the host name {url.host!r} is unknown"
+        check = f"Check the host of the database URL {_WHERE_URL}."
+    else:
+        problem = _first_line(said)
+        check = (
+            "Check that the server is running and reachable, that the database exists, and the user and password "
+            f"of the database URL {_WHERE_URL}."
+        )
+    return StoreConnectionError(
+        f"Cannot connect to the PostgreSQL database {database!r} on {place}: {problem}. {check}"
+    )
+
+
+def _first_line(text: str) -> str:
+    """The driver's message without its prefix and hints: ``FATAL:  password authentication failed …``."""
+    line = text.strip().splitlines()[0] if text.strip() else "unknown error"
+    line = line.removeprefix("connection failed: ")
+    if "failed: " in line:
+        line = line.split("failed: ", 1)[1]
+    return line.replace("FATAL:  ", "").strip().rstrip(".")
+
+
+def _sqlite_problem(url: URL, error: BaseException) -> StoreConnectionError | None:
+    """The error for a SQLite file that is locked, read-only or cannot be opened; None for other errors."""
+    path = sqlite_path(url)
+    name = repr(str(path)) if path is not None else "in memory"
+    said = str(error).lower()
+    if "database is locked" in said or "database table is locked" in said:
+        return StoreConnectionError(
+            f"The SQLite database {name} is locked: another program is writing to it "
+            f"(waited {SQLITE_BUSY_TIMEOUT_MS / 1000:g} s). Wait for it to finish, or stop it, and try again."
+        )
+    if "readonly database" in said or "read-only" in said:
+        return StoreConnectionError(
+            f"The SQLite database {name} is read-only: labelport cannot write to it. Check the permissions of "
+            "the file and of its folder (SQLite writes a -wal and a -shm file beside it), or the URL's mode=ro."
+        )
+    if "unable to open database file" in said:
+        return StoreConnectionError(
+            f"Cannot open the SQLite database {name}: check that its folder exists and that labelport may read "
+            f"and write there, and the path of the database URL {_WHERE_URL}."
+        )
+    return None
+
+
+def _translate_errors(engine: Engine) -> None:
+    """Connection problems raise :class:`StoreConnectionError` (naming the server or the file and what to
+    check) instead of the driver's error; other database errors are left as they are."""
+    url = engine.url
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> BaseException | None:
+        if context.is_pre_ping:  # the pool's check of a pooled connection: it reconnects by itself
+            return None
+        original = context.original_exception
+        if url.get_backend_name() == "postgresql":
+            if context.connection is None or context.is_disconnect:
+                return _postgres_problem(url, original)
+            return None
+        return _sqlite_problem(url, original)
+
+
 def _sqlite_engine(url: str) -> Engine:
     parsed = make_url(url)
-    database = parsed.database or ""
-    in_memory = database in ("", ":memory:")
+    path = sqlite_path(parsed)
     options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
-    if in_memory:
+    if path is None:
         options["poolclass"] = StaticPool
     else:
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            blocker = next((folder for folder in path.parents if folder.exists()), None)
+            problem = (
+                f"{str(blocker)!r} is a file, not a folder"
+                if blocker is not None and not blocker.is_dir()
+                else f"its folder {str(path.parent)!r} cannot be created ({error.strerror or error})"
+            )
+            raise StoreConnectionError(
+                f"Cannot open the SQLite database {str(path)!r}: {problem}. Check the path of the database URL "
+                f"{_WHERE_URL}."
+            ) from None
+    in_memory = path is None
     engine = create_engine(url, **options)
+    _translate_errors(engine)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -100,6 +216,7 @@ class Store:
             self.engine = _sqlite_engine(self.url)
         elif dialect == "postgresql":
             self.engine = create_engine(self.url, pool_pre_ping=True)
+            _translate_errors(self.engine)
         else:
             raise ValidationError(
                 f"Unsupported database URL {self.url!r}: use sqlite:///path/to/file.db "
@@ -117,9 +234,9 @@ class Store:
         if media_dir:
             return Path(media_dir).expanduser().resolve()
         if self.dialect == "sqlite":
-            database = make_url(self.url).database
-            if database not in (None, "", ":memory:"):
-                return Path(database).resolve().parent / "media"
+            path = sqlite_path(self.url)
+            if path is not None:
+                return path.resolve().parent / "media"
             return Path(tempfile.mkdtemp(prefix="labelport-media-"))
         raise ValidationError(
             f"A store on {make_url(self.url).render_as_string()} needs a media folder: pass media_dir "

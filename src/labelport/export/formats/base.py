@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from labelport.errors import IncompatibleFormatError
+from labelport.errors import IncompatibleFormatError, in_words_of
 from labelport.export.model import ExportAsset, ExportContext, ExportOptions
 from labelport.export.report import Tally
 from labelport.ontology import Job
@@ -149,6 +149,19 @@ def standard_layout(options: ExportOptions) -> bool:
 
 
 @dataclass(frozen=True)
+class AssetRule:
+    """What an asset of an IMAGE project must be for a format to export it (GeoJSON: georeferenced): a test of
+    its jsonContent, and the words for the refusal. The pipeline refuses, before anything is written, a
+    selection where no asset passes (the writer reports each asset that does not)."""
+
+    accepts: Callable[[str], bool]
+    #: "is georeferenced", for "none of the 4 assets selected is georeferenced".
+    adjective: str
+    #: Why, and what it means: "format 'geojson' exports georeferenced assets only (…)".
+    needs: str
+
+
+@dataclass(frozen=True)
 class FormatSpec:
     """One export format: what it accepts and how it writes."""
 
@@ -168,6 +181,8 @@ class FormatSpec:
     #: Whether the format holds one job per label (Kili's legacy ``simple``): a project with more than one
     #: root job is refused before anything is written.
     one_job: bool = False
+    #: IMAGE projects: what an exported asset must be (None: any asset); see :class:`AssetRule`.
+    image_asset_rule: AssetRule | None = None
 
     def __post_init__(self) -> None:
         declared = set(self.options)
@@ -197,8 +212,50 @@ def split_of(options: ExportOptions, asset: ExportAsset) -> str | None:
 
 
 def refuse(option: str, value: object, fmt: str, why: str, fix: str) -> IncompatibleFormatError:
-    """The error for an option a format cannot honour: names the option, the format and what to do."""
-    return IncompatibleFormatError(f"Option {option}={value!r} cannot be used with format {fmt!r}: {why}. {fix}.")
+    """The error for an option a format cannot honour: names the option (as the caller spells it: the Python
+    argument, or the command line's option), the format and what to do."""
+    named = in_words_of(f"{option}={value!r}", _cli_option(option, value))
+    fix = in_words_of(fix, _cli_words(fix))
+    return IncompatibleFormatError(f"Option {named} cannot be used with format {fmt!r}: {why}. {fix}.")
+
+
+#: The advice of refusals (``Refused.fix``) in the command line's words, longest first.
+_CLI_WORDS = (
+    ("Leave normalized_coordinates=None (the default)", "Leave out --normalized-coordinates and --pixel-coordinates"),
+    (
+        "Use normalized_coordinates=None (the default) or False",
+        "Leave out --normalized-coordinates (the default), or pass --pixel-coordinates",
+    ),
+    (
+        "Use normalized_coordinates=None (the default) or True",
+        "Leave out --pixel-coordinates (the default), or pass --normalized-coordinates",
+    ),
+    ("Use single_file=False (the default)", "Leave out --single-file (the default)"),
+    ("and split=..., or leave dataset_root out", "and --split, or leave --dataset-root out"),
+    ("Leave dataset_root out", "Leave --dataset-root out"),
+    ("leave split out", "leave --split out"),
+)
+
+
+def _cli_words(text: str) -> str:
+    for python, cli in _CLI_WORDS:
+        text = text.replace(python, cli)
+    return text
+
+
+def _cli_option(option: str, value: object) -> str:
+    """``--single-file``, ``--split train=0.8,val=0.2``: an export option as ``labelport project export`` takes it."""
+    if option == "single_file":
+        return "--single-file"
+    if option == "with_assets":
+        return "--with-assets" if value else "--without-assets"
+    if option == "normalized_coordinates":
+        return "--normalized-coordinates" if value else "--pixel-coordinates"
+    if option == "split" and isinstance(value, Mapping):
+        return "--split " + ",".join(f"{name}={fraction}" for name, fraction in value.items())
+    if option in ("layout", "dataset_root"):
+        return f"--{option.replace('_', '-')} {value}"
+    return f"{option}={value!r}"
 
 
 def object_job(tools: frozenset[str], all_tools: bool) -> Callable[[Job], bool]:

@@ -35,6 +35,7 @@ from labelport.export.formats.base import (
     NO_DATASET_ROOT,
     NO_SPLIT,
     OWN_LAYOUT_ONLY,
+    AssetRule,
     FormatSpec,
     OptionRule,
     Refused,
@@ -440,5 +441,11 @@ SPEC = register(
         needs="an OBJECT_DETECTION job with rectangle, polygon, semantic, marker or polyline tools",
         options=OPTIONS,
         one_label_per_output=True,
+        image_asset_rule=AssetRule(
+            accepts=georeferenced,
+            adjective="georeferenced",
+            needs="exports georeferenced assets only (a jsonContent list whose first item has 'epsg', not "
+            "'TiledImage', and 'useClassicCoordinates': false)",
+        ),
     )
 )

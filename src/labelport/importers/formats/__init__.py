@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from labelport.errors import DatasetError
+from labelport.errors import DatasetError, in_words_of
 from labelport.importers.formats.base import Detection, ImporterSpec
 from labelport.importers.source import README, Source, readme
 from labelport.registry import Registry
@@ -39,10 +39,13 @@ def detect(source: Source) -> tuple[ImporterSpec, Detection]:
         raise DatasetError(
             f"{source.display}: no known dataset format found (looked for Kili labels/*.json or data.json, "
             "a COCO JSON file, YOLO labels/*.txt with classes.txt or data.yaml, Pascal VOC *.xml); "
-            f"pass fmt=<one of {', '.join(_FORMATS.names())}>."
+            f"pass {in_words_of('fmt=', '--format ')}<one of {', '.join(_FORMATS.names())}>."
         )
     listed = "; ".join(f"{d.fmt} ({d.evidence})" for _, d in found)
-    raise DatasetError(f"{source.display}: ambiguous input, it looks like {listed}; pass fmt=<the right one>.")
+    raise DatasetError(
+        f"{source.display}: ambiguous input, it looks like {listed}; "
+        f"pass {in_words_of('fmt=', '--format ')}<the right one>."
+    )
 
 
 def _declared(source: Source) -> tuple[ImporterSpec, Detection] | None:
