@@ -455,7 +455,8 @@ def _geojson() -> Contract:
             "image": Refused(
                 "Project <project>: none of the 5 assets selected is georeferenced, and format 'geojson' exports "
                 "georeferenced assets only (a jsonContent list whose first item has 'epsg', not 'TiledImage', and "
-                f"'useClassicCoordinates': false). Formats that can export this project: {DETECTION_FORMATS}."
+                "'useClassicCoordinates': false). Formats that can export this project: coco, kili, pascal_voc, "
+                "raw, simple, yolo_v4, yolo_v5, yolo_v7, yolo_v8."
             ),
             "video": input_type_refused(fmt, "VIDEO", DETECTION_FORMATS),
             "text": input_type_refused(fmt, "TEXT", "kili, raw, simple"),
