@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, func, select, t
 from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.pool import StaticPool
 
-from labelport.errors import StoreConnectionError, ValidationError
+from labelport.errors import LabelportError, StoreConnectionError, ValidationError
 from labelport.store import deadline, schema
 from labelport.store.migrations import migrate
 
@@ -151,6 +151,8 @@ def _translate_errors(engine: Engine) -> None:
         if context.is_pre_ping:  # the pool's check of a pooled connection: it reconnects by itself
             return None
         original = context.original_exception
+        if isinstance(original, LabelportError):  # labelport's own refusal (a time limit): not the database's
+            return None
         if url.get_backend_name() == "postgresql":
             if context.connection is None or context.is_disconnect:
                 return _postgres_problem(url, original)
