@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from labelport.cli.common import database_option
+from labelport.cli.jobs import job_options
 
 
 @click.command("serve")
@@ -31,7 +32,36 @@ from labelport.cli.common import database_option
     help="Where media files are stored; default $LABELPORT_MEDIA_DIR, else media/ next to a SQLite file.",
 )
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="info")
-def serve(database: str | None, host: str, port: int, workers: int, media_dir: Path | None, log_level: str) -> None:
+@click.option(
+    "--broker",
+    default=None,
+    metavar="redis://HOST:PORT/DB",
+    help="Run export jobs on `labelport worker` processes through this Redis (RQ); default: in a pool of the "
+    "server's own processes (--job-workers).",
+)
+@click.option(
+    "--job-workers",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Without --broker: export jobs run at once per server process.",
+)
+@job_options
+def serve(
+    database: str | None,
+    host: str,
+    port: int,
+    workers: int,
+    media_dir: Path | None,
+    log_level: str,
+    broker: str | None,
+    job_workers: int,
+    storage: str | None,
+    storage_endpoint: str | None,
+    job_heartbeat: float,
+    job_stale_after: float,
+    job_test_delay: float,
+) -> None:
     """Serve Kili's GraphQL API (and media, uploads) over the store, so that the kili SDK and CLI work
     against it: set KILI_API_ENDPOINT=http://HOST:PORT/api/label/v2/graphql and KILI_API_KEY to a key
     from `labelport api-key create EMAIL`. Stop it with Ctrl-C. See docs/server.md.
@@ -54,6 +84,16 @@ def serve(database: str | None, host: str, port: int, workers: int, media_dir: P
     os.environ["LABELPORT_DATABASE_URL"] = url
     if chosen is not None:
         os.environ["LABELPORT_MEDIA_DIR"] = str(chosen)
+    jobs_environment = {
+        "LABELPORT_BROKER_URL": broker or "",
+        "LABELPORT_STORAGE_URL": storage or "",
+        "LABELPORT_STORAGE_ENDPOINT": storage_endpoint or "",
+        "LABELPORT_JOB_WORKERS": str(job_workers),
+        "LABELPORT_JOB_HEARTBEAT": str(job_heartbeat),
+        "LABELPORT_JOB_STALE_AFTER": str(job_stale_after),
+        "LABELPORT_JOB_TEST_DELAY": str(job_test_delay),
+    }
+    os.environ.update(jobs_environment)
     if not _loopback(host):
         click.echo(
             f"Warning: listening on {host}: API keys travel in every request; put a reverse proxy with TLS in front.",
