@@ -35,7 +35,12 @@ SLOW = "0.03"
 ASSETS = 240
 
 
+_flushed: list[bool] = []
+
+
 def redis_or_skip() -> None:
+    """Skip when the Redis is not reachable; flush its database 7 once per session (each test then uses a
+    queue of its own)."""
     import redis
 
     connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
@@ -43,7 +48,9 @@ def redis_or_skip() -> None:
         connection.ping()
     except redis.RedisError as error:
         pytest.skip(f"Redis at {REDIS_URL} is not reachable ({error}); .ci/run starts one (redis-server).")
-    connection.flushdb()
+    if not _flushed:
+        connection.flushdb()
+        _flushed.append(True)
     connection.close()
 
 
@@ -90,6 +97,7 @@ class JobRunner:
     media_dir: Path
     storage_dir: Path
     admin_key: str
+    storage_options: list[str]
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     logs: list[Path] = field(default_factory=list)
 
@@ -162,7 +170,7 @@ def start_worker(runner: JobRunner, tmp_path: Path, slow: bool, name: str) -> No
     env = {key: value for key, value in os.environ.items() if not key.startswith("LABELPORT_")}
     log = tmp_path / f"worker-{name}.log"
     command = [sys.executable, "-m", "labelport", "worker", "--broker", REDIS_URL, "--db", runner.database_url]
-    command += ["--media-dir", str(runner.media_dir), "--storage", str(runner.storage_dir), "--name", name]
+    command += ["--media-dir", str(runner.media_dir), *runner.storage_options, "--name", name]
     command += ["--job-heartbeat", HEARTBEAT, "--job-test-delay", SLOW if slow else "0"]
     with log.open("ab") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -172,18 +180,31 @@ def start_worker(runner: JobRunner, tmp_path: Path, slow: bool, name: str) -> No
 
 @contextlib.contextmanager
 def job_runner(
-    kind: str, database_url: str, tmp_path: Path, *, slow: bool = False, workers: int = 2, broker: str = REDIS_URL
+    kind: str,
+    database_url: str,
+    tmp_path: Path,
+    *,
+    slow: bool = False,
+    workers: int = 2,
+    broker: str = REDIS_URL,
+    s3: tuple[str, str] | None = None,
 ) -> Iterator[JobRunner]:
+    """A server (and, for "rq", ``workers`` workers) over the store; archives in ``tmp_path/storage``, or with
+    ``s3`` = (URL, endpoint) in that S3 storage."""
     media, storage = tmp_path / "media", tmp_path / "storage"
+    storage_options = ["--storage", str(storage)] if s3 is None else ["--storage", s3[0], "--storage-endpoint", s3[1]]
     with labelport.Client(database_url, ADMIN, media_dir=media, disable_tqdm=True) as admin:
         key = admin.create_api_key(ADMIN, name="tests")
     log = tmp_path / "server.log"
-    extra = ["--storage", str(storage), "--job-heartbeat", HEARTBEAT, "--job-stale-after", STALE_AFTER]
+    extra = [*storage_options, "--job-heartbeat", HEARTBEAT, "--job-stale-after", STALE_AFTER]
     extra += ["--job-test-delay", SLOW if slow else "0"]
+    queue = f"labelport-test-{os.getpid()}-{time.monotonic_ns()}"  # a queue of its own: runs may share the Redis
     if kind == "rq":
-        extra += ["--broker", broker]
+        extra += ["--broker", broker, "--queue", queue]
     with serving(database_url, media, log, *extra) as url:
-        runner = JobRunner(kind, url, database_url, media, storage, key, logs=[log])
+        runner = JobRunner(
+            kind, url, database_url, media, storage, key, [*storage_options, "--queue", queue], logs=[log]
+        )
         try:
             if kind == "rq" and broker == REDIS_URL:
                 for index in range(workers):
@@ -206,3 +227,28 @@ def kind(request: pytest.FixtureRequest) -> str:
     if request.param == "rq":
         redis_or_skip()
     return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's standalone S3-compatible server on a free loopback port, with a bucket ``jobs`` (credentials
+    for it in this process's environment, which the servers and workers started by the tests inherit)."""
+    from moto.server import ThreadedMotoServer
+
+    from tests.server.conftest import free_port
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+            patch.setenv(name, value)
+        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        port = free_port()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        endpoint = f"http://127.0.0.1:{port}"
+        import boto3
+
+        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket="jobs")
+        try:
+            yield endpoint
+        finally:
+            server.stop()

@@ -225,3 +225,71 @@ def test_keys_and_roles_guard_the_jobs(database_url, tmp_path):
             started = http.post("/api/exports", json={"project_id": project, "format": "kili", "with_assets": False})
             assert started.status_code == 202 and started.json()["requested_by"] == "manager@example.com"
         assert runner.wait_finished(started.json()["id"])["state"] == "succeeded"
+
+
+def test_archives_go_to_s3_compatible_storage(kind, database_url, tmp_path, s3_endpoint):
+    """moto's S3 server as the storage: the archive appears there only once complete, and is served from it."""
+    import boto3
+
+    prefix = f"run-{tmp_path.name}"
+    with job_runner(kind, database_url, tmp_path, s3=(f"s3://jobs/{prefix}", s3_endpoint)) as runner:
+        with runner.client() as client:
+            project = build_project(client, 50)
+            client.export_labels(project, tmp_path / "direct.zip", "yolo_v8", with_assets=False)
+        job = runner.start(project, fmt="yolo_v8", with_assets=False)
+        done = runner.wait_finished(job["id"])
+        assert done["state"] == "succeeded", runner.log_tail()
+        with runner.http() as http:
+            answer = http.get(done["archive"])
+        assert answer.status_code == 200 and int(answer.headers["content-length"]) == done["archive_size"]
+        assert members(answer.content) == members((tmp_path / "direct.zip").read_bytes())
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    listed = s3.list_objects_v2(Bucket="jobs", Prefix=prefix + "/")
+    assert [(item["Key"], item["Size"]) for item in listed["Contents"]] == [
+        (f"{prefix}/exports/{job['id']}.zip", done["archive_size"])
+    ]
+
+
+def test_the_export_job_commands_start_follow_download_and_cancel(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from labelport.cli import main
+
+    with job_runner("embedded", f"sqlite:///{tmp_path / 'store.db'}", tmp_path) as runner:
+        with runner.client() as client:
+            project = build_project(client, 20)
+            client.export_labels(project, tmp_path / "direct.zip", "pascal_voc", with_assets=False)
+        cli = CliRunner(env={"LABELPORT_SERVER_URL": runner.url, "LABELPORT_API_KEY": runner.admin_key})
+        started = cli.invoke(
+            main,
+            ["export-job", "start", "--project-id", project, "--format", "pascal_voc", "--option", "with_assets=false"],
+        )
+        assert started.exit_code == 0, started.output
+        job = json.loads(started.stdout)
+        assert (job["state"], job["options"]) == ("queued", {"fmt": "pascal_voc", "with_assets": False})
+        runner.wait_finished(job["id"])
+        status = cli.invoke(main, ["export-job", "status", job["id"]])
+        assert json.loads(status.stdout)["state"] == "succeeded"
+        target = tmp_path / "down" / "archive.zip"
+        target.parent.mkdir()
+        downloaded = cli.invoke(main, ["export-job", "download", job["id"], "-o", str(target)])
+        assert downloaded.exit_code == 0, downloaded.output
+        assert downloaded.stdout == f"{target} ({target.stat().st_size} bytes)\n"
+        assert members(target.read_bytes()) == members((tmp_path / "direct.zip").read_bytes())
+        assert sorted(path.name for path in target.parent.iterdir()) == ["archive.zip"]
+        waited = cli.invoke(main, ["export-job", "start", "--project-id", project, "--format", "kili", "--wait"])
+        assert waited.exit_code == 0, waited.output
+        assert json.loads(waited.stdout)["state"] == "succeeded"
+        refused = cli.invoke(main, ["export-job", "cancel", job["id"]])
+        assert refused.exit_code == 1
+        assert refused.output == (
+            f"Error: HTTP 400: Job {job['id']!r} is succeeded already; only a queued or running job can be cancelled.\n"
+        )
+        unreachable = cli.invoke(main, ["export-job", "status", job["id"], "--server", "http://127.0.0.1:9"])
+        assert unreachable.exit_code == 1
+        assert (
+            unreachable.output
+            == "Error: Cannot reach the server at http://127.0.0.1:9: [Errno 111] Connection refused.\n"
+        )

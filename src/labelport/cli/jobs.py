@@ -41,6 +41,12 @@ def job_options(command: F) -> F:
                 help="The endpoint URL of an S3-compatible server (MinIO, Ceph…) for an s3:// storage.",
             ),
             click.option(
+                "--queue",
+                default="labelport-jobs",
+                show_default=True,
+                help="With a broker: the RQ queue's name (servers and workers of one deployment use the same).",
+            ),
+            click.option(
                 "--job-heartbeat",
                 type=click.FloatRange(0.1, 600),
                 default=5.0,
@@ -84,6 +90,7 @@ def worker(
     burst: bool,
     storage: str | None,
     storage_endpoint: str | None,
+    queue: str,
     job_heartbeat: float,
     job_stale_after: float,
     job_test_delay: float,
@@ -116,8 +123,10 @@ def worker(
         )
     finally:
         store.close()
-    click.echo(f"labelport worker: jobs from {broker}, store {url}, archives in {config.storage_url}", err=True)
-    run_worker(config, broker, burst=burst, name=name)
+    click.echo(
+        f"labelport worker: jobs from {broker} (queue {queue}), store {url}, archives in {config.storage_url}", err=True
+    )
+    run_worker(config, broker, queue, burst=burst, name=name)
 
 
 @click.group("jobs")

@@ -32,7 +32,7 @@ from starlette.routing import Route
 from labelport.errors import LabelportError, NotFound, PermissionDenied
 from labelport.services import api_keys, jobs
 from labelport.services.context import ActingContext
-from labelport.services.job_runner import BrokerQueue, BrokerUnavailable, Dispatcher, RunnerConfig
+from labelport.services.job_runner import QUEUE_NAME, BrokerQueue, BrokerUnavailable, Dispatcher, RunnerConfig
 from labelport.storage import Storage, default_storage_url, reading
 from labelport.store.engine import Store
 
@@ -47,6 +47,8 @@ class JobsConfig:
 
     #: ``redis://…``: enqueue jobs for ``labelport worker`` processes; None: run them in the server's pool.
     broker_url: str | None = None
+    #: The RQ queue's name.
+    queue: str = QUEUE_NAME
     #: Where archives go: a folder or ``s3://bucket/prefix``; None: ``archives/`` next to the media folder.
     storage_url: str | None = None
     storage_endpoint: str | None = None
@@ -64,6 +66,7 @@ def config_from_environment() -> JobsConfig:
     env = os.environ
     return JobsConfig(
         broker_url=env.get("LABELPORT_BROKER_URL") or None,
+        queue=env.get("LABELPORT_BROKER_QUEUE") or QUEUE_NAME,
         storage_url=env.get("LABELPORT_STORAGE_URL") or None,
         storage_endpoint=env.get("LABELPORT_STORAGE_ENDPOINT") or None,
         slots=int(env.get("LABELPORT_JOB_WORKERS", "2")),
@@ -94,7 +97,7 @@ class JobsApi:
             test_delay=self.config.test_delay,
         )
         self.storage = runner.storage()
-        broker = None if self.config.broker_url is None else BrokerQueue(self.config.broker_url)
+        broker = None if self.config.broker_url is None else BrokerQueue(self.config.broker_url, self.config.queue)
         self.dispatcher = Dispatcher(store, runner, self.config.slots, broker, self.config.stale_after)
         self.dispatcher.start()
 

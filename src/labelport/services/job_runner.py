@@ -124,6 +124,7 @@ def run_job(config: RunnerConfig, job_id: str) -> str:
 
 def _run(store: Store, config: RunnerConfig, job_id: str) -> str:
     worker = worker_name()
+    jobs.load(store, job_id)  # NotFound when this process is not on the server's database
     job = jobs.claim(store, job_id, worker)
     if job is None:
         return "skipped"
@@ -336,13 +337,15 @@ def rq_run(job_id: str) -> str:
     return run_job(_worker_config, job_id)
 
 
-def run_worker(config: RunnerConfig, broker_url: str, *, burst: bool = False, name: str | None = None) -> None:
+def run_worker(
+    config: RunnerConfig, broker_url: str, queue_name: str = QUEUE_NAME, *, burst: bool = False, name: str | None = None
+) -> None:
     """Run an RQ worker on labelport's queue until stopped (``burst``: until the queue is empty)."""
     global _worker_config
     import rq
 
     _worker_config = config
-    queue = BrokerQueue(broker_url)
+    queue = BrokerQueue(broker_url, queue_name)
     try:
         queue.connection.ping()
     except Exception as error:
