@@ -29,7 +29,7 @@ _DATE_CREATED = re.compile(rb'"date_created":"[^"]*"')
 REDIS_URL = "redis://127.0.0.1:6379/7"
 #: Fast heartbeats and a short staleness limit, so that the fault tests see lost jobs within seconds.
 HEARTBEAT = "0.3"
-STALE_AFTER = "3"
+STALE_AFTER = "8"
 #: Seconds a slowed job process sleeps after each asset (the fault tests, to kill or cancel mid-export).
 SLOW = "0.03"
 ASSETS = 240

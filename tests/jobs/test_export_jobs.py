@@ -293,3 +293,22 @@ def test_the_export_job_commands_start_follow_download_and_cancel(tmp_path):
             unreachable.output
             == "Error: Cannot reach the server at http://127.0.0.1:9: [Errno 111] Connection refused.\n"
         )
+
+
+def test_a_job_running_when_the_server_stops_runs_when_it_starts_again(database_url, tmp_path):
+    from labelport.services import jobs
+
+    with job_runner("embedded", database_url, tmp_path, slow=True) as runner:
+        with runner.client() as client:
+            project = build_project(client, 60)
+        job = runner.start(project, fmt="kili", with_assets=False)
+        runner.wait_progress(job["id"], 5)
+    with runner.client() as client:
+        stopped = jobs.load(client.store, job["id"])
+    assert (stopped.state, stopped.attempts, stopped.worker) == ("queued", 0, None)
+    assert stopped.error is not None and stopped.error.startswith("attempt 1 stopped: the server stopped while it ran")
+    assert runner.archives() == [] and runner.staged() == []
+    with job_runner("embedded", database_url, tmp_path) as again:
+        done = again.wait_finished(job["id"])
+        assert (done["state"], done["attempts"], done["error"]) == ("succeeded", 1, None)
+        assert again.archives() == [f"{job['id']}.zip"]

@@ -23,7 +23,9 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 import socket
+import sys
 import threading
 import time
 import traceback
@@ -187,6 +189,8 @@ def _publish(
 
 def _process_main(config: RunnerConfig, job_id: str) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # Stopped by the server (SIGTERM): unwind, so that the export removes its temporary file.
+    signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit(128 + signal.SIGTERM))
     run_job(config, job_id)
 
 
@@ -267,17 +271,20 @@ class Dispatcher:
             raise
 
     def stop(self) -> None:
-        """Stop dispatching; the job processes still running are stopped and their jobs queued again (or failed
-        once out of attempts), to be run when a server starts again."""
+        """Stop dispatching; the job processes still running are stopped and their jobs queued again (the
+        attempt not counted), to be run when a server starts again."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join()
-        for job_id, process in list(self._running.items()):
+        for process in self._running.values():
             process.terminate()
+        for job_id, process in list(self._running.items()):
             process.join(10)
             with contextlib.suppress(Exception):
-                jobs.lost(self.store, job_id, worker_name(process.pid), "the server stopped while it ran")
+                jobs.lost(
+                    self.store, job_id, worker_name(process.pid), "the server stopped while it ran", counted=False
+                )
         self._running.clear()
 
     def _loop(self) -> None:

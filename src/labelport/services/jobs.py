@@ -329,9 +329,10 @@ def stopped(store: Store, job_id: str, worker: str, done: int) -> None:
         )
 
 
-def lost(store: Store, job_id: str, worker: str, reason: str) -> str | None:
+def lost(store: Store, job_id: str, worker: str, reason: str, *, counted: bool = True) -> str | None:
     """The process running the job (``worker``) died: queue the job again if it may be retried, else fail
-    it. Returns the job's new state (None: it was not that worker's running job any more)."""
+    it. ``counted=False``: the process was stopped on purpose (the server shutting down): the attempt is
+    given back. Returns the job's new state (None: it was not that worker's running job any more)."""
     with store.write() as conn:
         row = conn.execute(select(J.c.attempts, J.c.state).where(J.c.id == job_id, J.c.worker == worker)).one_or_none()
         if row is None:
@@ -341,13 +342,15 @@ def lost(store: Store, job_id: str, worker: str, reason: str) -> str | None:
             return CANCELLED
         if row.state != RUNNING:
             return None
-        if row.attempts < MAX_ATTEMPTS:
+        if not counted or row.attempts < MAX_ATTEMPTS:
             values: dict[str, Any] = {
                 "state": QUEUED,
                 "worker": None,
                 "heartbeat_at": None,
                 "error": f"attempt {row.attempts} stopped: {reason}; queued again",
             }
+            if not counted:
+                values["attempts"] = row.attempts - 1
         else:
             values = {
                 "state": FAILED,
