@@ -312,3 +312,23 @@ def test_a_job_running_when_the_server_stops_runs_when_it_starts_again(database_
         done = again.wait_finished(job["id"])
         assert (done["state"], done["attempts"], done["error"]) == ("succeeded", 1, None)
         assert again.archives() == [f"{job['id']}.zip"]
+
+
+def test_a_job_whose_broker_message_was_lost_is_enqueued_again(database_url, tmp_path):
+    """Redis restarted without its data: the job queued in the store is enqueued again, never lost."""
+    import redis
+
+    from tests.jobs.conftest import REDIS_URL, redis_or_skip, start_worker
+
+    redis_or_skip()
+    with job_runner("rq", database_url, tmp_path, workers=0) as runner:
+        with runner.client() as client:
+            project = build_project(client, 5)
+        job = runner.start(project, fmt="kili", with_assets=False)
+        queue = runner.storage_options[-1]
+        connection = redis.Redis.from_url(REDIS_URL)
+        assert connection.delete(f"rq:queue:{queue}", f"rq:job:labelport-{job['id']}-0") == 2
+        connection.close()
+        start_worker(runner, tmp_path, slow=False, name=f"late-{tmp_path.name}")
+        done = runner.wait_finished(job["id"])
+        assert (done["state"], done["attempts"]) == ("succeeded", 1)

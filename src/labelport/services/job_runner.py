@@ -211,13 +211,25 @@ class BrokerQueue:
         self.connection = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
         self.queue = rq.Queue(name, connection=self.connection)
 
-    def enqueue(self, job_id: str) -> None:
+    @staticmethod
+    def message_id(job_id: str, attempts: int) -> str:
+        """The RQ job that runs attempt ``attempts + 1`` of the job."""
+        return f"labelport-{job_id}-{attempts}"
+
+    def has(self, job_id: str, attempts: int) -> bool:
+        """Whether Redis still holds the message for that attempt (queued, started or finished)."""
+        import rq
+
+        return bool(rq.job.Job.exists(self.message_id(job_id, attempts), connection=self.connection))
+
+    def enqueue(self, job_id: str, attempts: int = 0) -> None:
         import redis
 
         try:
             self.queue.enqueue(
                 "labelport.services.job_runner.rq_run",
                 job_id,
+                job_id=self.message_id(job_id, attempts),
                 job_timeout=RQ_JOB_TIMEOUT,
                 result_ttl=3600,
                 failure_ttl=7 * 24 * 3600,
@@ -253,6 +265,7 @@ class Dispatcher:
     _wake: threading.Event = field(default_factory=threading.Event)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+    _checked: float = 0.0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="labelport jobs", daemon=True)
@@ -300,11 +313,11 @@ class Dispatcher:
         for job_id, state in jobs.reap(self.store, self.stale_after):
             log.warning("job %s: its worker stopped heart-beating; now %s", job_id, state)
             if state == jobs.QUEUED and self.broker is not None:
-                try:
-                    self.broker.enqueue(job_id)
-                except BrokerUnavailable as error:
-                    jobs.enqueue_failed(self.store, job_id, str(error))
+                self._enqueue_again(job_id, jobs.load(self.store, job_id).attempts)
         if self.broker is not None:
+            if time.monotonic() - self._checked >= self.stale_after:
+                self._checked = time.monotonic()
+                self._recover_messages(self.broker)
             return
         for job_id, process in list(self._running.items()):
             if process.is_alive():
@@ -326,6 +339,21 @@ class Dispatcher:
             process = context.Process(target=_process_main, args=(self.config, job_id), name=f"labelport job {job_id}")
             process.start()
             self._running[job_id] = process
+
+    def _enqueue_again(self, job_id: str, attempts: int) -> None:
+        assert self.broker is not None
+        try:
+            self.broker.enqueue(job_id, attempts)
+        except BrokerUnavailable as error:
+            jobs.enqueue_failed(self.store, job_id, str(error))
+
+    def _recover_messages(self, broker: BrokerQueue) -> None:
+        """Jobs queued for a while whose message Redis no longer holds (Redis restarted without its data):
+        enqueued again, so that no job waits forever."""
+        for job_id, attempts in jobs.queued_before(self.store, self.stale_after):
+            if not broker.has(job_id, attempts):
+                log.warning("job %s: the broker lost its message; enqueued again", job_id)
+                self._enqueue_again(job_id, attempts)
 
     def wait_idle(self) -> None:  # pragma: no cover - a helper for benchmarks
         while self._running:

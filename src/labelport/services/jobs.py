@@ -262,6 +262,16 @@ def queued(store: Store, limit: int) -> list[str]:
         return list(conn.execute(select(J.c.id).where(J.c.state == QUEUED).order_by(J.c.pk).limit(limit)).scalars())
 
 
+def queued_before(store: Store, seconds: float) -> list[tuple[str, int]]:
+    """Jobs queued (created or queued again) more than ``seconds`` ago: ``(id, attempts)``, oldest first."""
+    cutoff = format_ts(datetime.now(UTC) - timedelta(seconds=seconds))
+    with store.read() as conn:
+        rows = conn.execute(
+            select(J.c.id, J.c.attempts).where(J.c.state == QUEUED, J.c.created_at < cutoff).order_by(J.c.pk)
+        )
+        return [(row.id, row.attempts) for row in rows]
+
+
 def claim(store: Store, job_id: str, worker: str) -> JobInfo | None:
     """Take the queued job for ``worker``; None when it is not queued (taken by another, cancelled)."""
     now = now_ts()
