@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import orjson
 import pytest
 
@@ -208,7 +209,16 @@ def test_keys_and_roles_guard_the_jobs(database_url, tmp_path):
         job = runner.start(project, fmt="kili", with_assets=False)
         runner.wait_finished(job["id"])
         with runner.http("wrong") as http:
-            assert http.get(f"/api/exports/{job['id']}").status_code == 401
+            unauthorized = http.get(f"/api/exports/{job['id']}")
+            assert unauthorized.status_code == 401
+            assert unauthorized.json()["errors"][0]["message"] == (
+                "Invalid API key: send a valid one as 'X-API-Key: <key>' or 'Authorization: X-API-Key: <key>' "
+                "(create one with `labelport api-key create EMAIL`)."
+            )
+        kili_form = httpx.get(
+            f"{runner.url}/api/exports/{job['id']}", headers={"Authorization": f"X-API-Key: {runner.admin_key}"}
+        )
+        assert kili_form.status_code == 200 and kili_form.json()["id"] == job["id"]
         with runner.http(labeler) as http:
             refused = http.post("/api/exports", json={"project_id": project, "fmt": "kili"})
             assert refused.status_code == 403

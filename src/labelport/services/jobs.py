@@ -368,8 +368,10 @@ def lost(store: Store, job_id: str, worker: str, reason: str, *, counted: bool =
                 "error": f"The export stopped without finishing on each of its {row.attempts} attempts (last: "
                 f"{reason}); nothing was kept. Check the workers' logs and memory, then start it again.",
             }
-        conn.execute(update(J).where(J.c.id == job_id, J.c.state == RUNNING, J.c.worker == worker).values(**values))
-        return str(values["state"])
+        changed = conn.execute(
+            update(J).where(J.c.id == job_id, J.c.state == RUNNING, J.c.worker == worker).values(**values)
+        ).rowcount
+        return str(values["state"]) if changed else None  # another server reaped it first
 
 
 def reap(store: Store, stale_after: float) -> list[tuple[str, str]]:
