@@ -141,6 +141,7 @@ def test_version_1_stores_get_the_table_of_media_in_use(tmp_path, images):
         before = sorted(raw.execute("SELECT asset_pk, key FROM asset_media"))
         raw.execute("DROP TABLE asset_media")
         raw.execute("DROP TABLE api_keys")  # version 3
+        raw.execute("DROP TABLE jobs")  # version 4
         raw.execute("UPDATE labelport_meta SET value='1' WHERE key='schema_version'")
     assert len(before) == 3  # a.png, and the video's two frames (one used twice)
     Store(url, tmp_path / "media").close()
@@ -156,11 +157,12 @@ def test_version_2_stores_get_the_table_of_api_keys(database_url, tmp_path):
         client.create_user("u@b.c")
         with client.store.write() as conn:
             conn.execute(text("DROP TABLE api_keys"))
+            conn.execute(text("DROP TABLE jobs"))
             conn.execute(text("UPDATE labelport_meta SET value='2' WHERE key='schema_version'"))
             assert migrations.current_version(conn) == 2
     store = Store(database_url, media)
     with store.read() as conn:
-        assert migrations.current_version(conn) == migrations.LATEST_VERSION == 3
+        assert migrations.current_version(conn) == migrations.LATEST_VERSION
         assert conn.execute(select(func.count()).select_from(schema.api_keys)).scalar_one() == 0
         indexes = inspect(conn).get_indexes("api_keys")  # PostgreSQL also lists the unique id's index
         assert {index["name"]: bool(index["unique"]) for index in indexes if index["name"].startswith("ix_")} == {
@@ -171,6 +173,27 @@ def test_version_2_stores_get_the_table_of_api_keys(database_url, tmp_path):
     with labelport.Client(database_url, "a@b.c", media_dir=media, disable_tqdm=True) as client:
         key = client.create_api_key("u@b.c", "after the migration")
         assert authenticate(client.store, {"X-API-Key": key}).email == "u@b.c"
+
+
+def test_version_3_stores_get_the_table_of_jobs(database_url, tmp_path):
+    """Migration to version 4: an empty jobs table (with its indexes)."""
+    media = tmp_path / "media"
+    with labelport.Client(database_url, "a@b.c", media_dir=media, disable_tqdm=True) as client:
+        client.create_user("u@b.c")
+        with client.store.write() as conn:
+            conn.execute(text("DROP TABLE jobs"))
+            conn.execute(text("UPDATE labelport_meta SET value='3' WHERE key='schema_version'"))
+    store = Store(database_url, media)
+    with store.read() as conn:
+        assert migrations.current_version(conn) == migrations.LATEST_VERSION
+        assert migrations.STEPS[2].__name__ == "_jobs"
+        assert conn.execute(select(func.count()).select_from(schema.jobs)).scalar_one() == 0
+        indexes = inspect(conn).get_indexes("jobs")
+        assert {index["name"]: bool(index["unique"]) for index in indexes if index["name"].startswith("ix_")} == {
+            "ix_jobs_project": False,
+            "ix_jobs_state": False,
+        }
+    store.close()
 
 
 def test_a_snapshot_sees_the_store_as_it_was_when_it_began(client):

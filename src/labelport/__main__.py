@@ -2,4 +2,5 @@
 
 from labelport.cli import main
 
-main()
+if __name__ == "__main__":  # not when a spawned job process imports this module again
+    main()

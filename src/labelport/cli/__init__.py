@@ -147,3 +147,17 @@ main.lazy(
     "against it: set KILI_API_ENDPOINT=http://HOST:PORT/api/label/v2/graphql and KILI_API_KEY to a key from "
     "`labelport api-key create EMAIL`. Stop it with Ctrl-C. See docs/server.md.",
 )
+main.lazy(
+    "worker",
+    "labelport.cli.jobs:worker",
+    summary="Run export jobs that `labelport serve --broker URL` enqueues, on this or another machine: an RQ "
+    "worker on the same Redis, with the same database and the same storage as the servers. Each job runs in a "
+    "process of its own (RQ's work horse). Stop it with Ctrl-C (a warm shutdown: the job at hand finishes). See "
+    "docs/server.md, \"Scaling out\".",
+)
+main.lazy("jobs", "labelport.cli.jobs:jobs_group", summary="Maintain the export jobs of a store.")
+main.lazy(
+    "export-job",
+    "labelport.cli.jobs:export_job",
+    summary="Start, follow, download and cancel export jobs on a server (`labelport serve`).",
+)

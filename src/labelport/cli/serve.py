@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from labelport.cli.common import database_option
+from labelport.cli.jobs import job_options
 
 
 @click.command("serve")
@@ -76,6 +77,21 @@ from labelport.cli.common import database_option
 @click.option("--max-page-size", type=click.IntRange(min=1), default=None, help="Largest `first` of a page.")
 @click.option("--max-depth", type=click.IntRange(min=1), default=None, help="Deepest nesting of fields in a query.")
 @click.option("--max-fields", type=click.IntRange(min=1), default=None, help="Most fields one query selects.")
+@click.option(
+    "--broker",
+    default=None,
+    metavar="redis://HOST:PORT/DB",
+    help="Run export jobs on `labelport worker` processes through this Redis (RQ); default: in a pool of the "
+    "server's own processes (--job-workers).",
+)
+@click.option(
+    "--job-workers",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Without --broker: export jobs run at once per server process.",
+)
+@job_options
 def serve(
     database: str | None,
     host: str,
@@ -93,6 +109,14 @@ def serve(
     max_page_size: int | None,
     max_depth: int | None,
     max_fields: int | None,
+    broker: str | None,
+    job_workers: int,
+    storage: str | None,
+    storage_endpoint: str | None,
+    queue: str,
+    job_heartbeat: float,
+    job_stale_after: float,
+    job_test_delay: float,
 ) -> None:
     """Serve Kili's GraphQL API (and media, uploads) over the store, so that the kili SDK and CLI work
     against it: set KILI_API_ENDPOINT=http://HOST:PORT/api/label/v2/graphql and KILI_API_KEY to a key
@@ -131,6 +155,17 @@ def serve(
         if value is not None:
             os.environ[LIMIT_VARIABLES[name]] = str(value)
     os.environ["LABELPORT_HEADER_TIMEOUT"] = str(header_timeout)
+    jobs_environment = {
+        "LABELPORT_BROKER_URL": broker or "",
+        "LABELPORT_STORAGE_URL": storage or "",
+        "LABELPORT_STORAGE_ENDPOINT": storage_endpoint or "",
+        "LABELPORT_BROKER_QUEUE": queue,
+        "LABELPORT_JOB_WORKERS": str(job_workers),
+        "LABELPORT_JOB_HEARTBEAT": str(job_heartbeat),
+        "LABELPORT_JOB_STALE_AFTER": str(job_stale_after),
+        "LABELPORT_JOB_TEST_DELAY": str(job_test_delay),
+    }
+    os.environ.update(jobs_environment)
     if not _loopback(host):
         click.echo(
             f"Warning: listening on {host}: API keys travel in every request; put a reverse proxy with TLS in front.",

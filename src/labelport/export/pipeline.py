@@ -36,6 +36,10 @@ EXPORT_TYPES = ("latest", "normal")
 A = schema.assets
 DATASET_LAYOUTS = ("kili", "standard")
 
+#: Told the assets done and the assets matched as an export goes (after each asset); it may raise to stop the
+#: export (a cancelled job), which then leaves nothing behind, like any failed export.
+Progress = Callable[[int, int], None]
+
 
 def check_options(spec: FormatSpec, options: ExportOptions, project: ProjectInfo) -> None:
     """Refuse, before anything is written, what the format cannot honour: the project's input type, and
@@ -263,6 +267,7 @@ def run(
     *,
     disable_tqdm: bool | None,
     clock: Callable[[], datetime] = datetime.now,
+    progress: Progress | None = None,
 ) -> ExportReport:
     """Export the assets ``where`` selects to the archive ``filename``, as the store is at one moment: the
     count, a stratified split's pass and every page (workers' included) read one snapshot
@@ -276,7 +281,21 @@ def run(
         report = ExportReport(project_id=project.id, fmt=options.fmt, path=str(filename))
         for note in option_notes(spec, options):
             report.note(note)
-        _export(store, conn, archive, report, project, description, options, where, spec, jobs, disable_tqdm, clock)
+        _export(
+            store,
+            conn,
+            archive,
+            report,
+            project,
+            description,
+            options,
+            where,
+            spec,
+            jobs,
+            disable_tqdm,
+            clock,
+            progress,
+        )
     store.checkpoint()  # what was written during the export, which its snapshot kept in SQLite's log
     return report
 
@@ -294,10 +313,13 @@ def _export(
     jobs: list[Job],
     disable_tqdm: bool | None,
     clock: Callable[[], datetime],
+    progress: Progress | None = None,
 ) -> None:
     media_dir = Path(store.media_dir)
     selection = source.Selection(options.export_type, options.label_type_in, options.include_sent_back_labels)
     matched = query.count_in(conn, "Asset", where)
+    if progress is not None:
+        progress(0, matched)
     plan = options.split
     assign = None
     if plan is not None:
@@ -329,6 +351,8 @@ def _export(
         for asset, converted in stream:
             report.assets_matched += 1
             bar.update(1)
+            if progress is not None:
+                progress(report.assets_matched, matched)
             if not asset.labels:
                 report.assets_without_labels += 1
                 continue

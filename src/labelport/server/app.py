@@ -6,7 +6,8 @@ Routes (Kili's paths, so that the SDK's ``KILI_API_ENDPOINT=<base>/api/label/v2/
 - ``GET /api/label/v2/version``: the schema's version (the SDK caches the introspected schema by it);
 - ``GET|HEAD /api/label/v2/media/<key>``: a stored media file, to members of a project that uses it;
 - ``PUT /api/label/v2/upload?…``: a local file of an import (:mod:`labelport.server.uploads`);
-- ``GET /health``: the server and its database answer.
+- ``GET /health``: the server and its database answer;
+- ``/api/exports…``: export jobs (:mod:`labelport.server.jobs_api`).
 
 Every route but ``/health`` needs an API key (``Authorization: X-API-Key: <key>``, Kili's form, or
 ``X-API-Key: <key>``): a request without a valid one gets HTTP 401, which makes ``Kili()`` raise its
@@ -61,7 +62,7 @@ from starlette.routing import Route
 from labelport import settings
 from labelport.errors import LabelportError, NotFound, PermissionDenied
 from labelport.lru import Lru
-from labelport.server import resolvers, uploads
+from labelport.server import jobs_api, resolvers, uploads
 from labelport.services import api_keys, media_access
 from labelport.services.context import ActingContext
 from labelport.store import meta
@@ -109,6 +110,8 @@ class ServerConfig:
     #: After the time limit, how long to wait for work that is not at a statement (pure Python) to stop
     #: on its own before answering without it, in seconds.
     timeout_grace: float = 5.0
+    #: How export jobs run (embedded pool or broker) and where their archives go.
+    jobs: jobs_api.JobsConfig = field(default_factory=jobs_api.JobsConfig)
 
 
 @dataclass
@@ -124,6 +127,7 @@ class _State:
 def create_app(config: ServerConfig) -> Starlette:
     """The application; each worker process opens the store once, at start-up."""
     state = _State(config)
+    jobs = jobs_api.JobsApi(config.jobs)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -132,9 +136,11 @@ def create_app(config: ServerConfig) -> Starlette:
         state.rules = tuple(specified_rules)
         state.secret = await run_in_threadpool(meta.secret, state.store, "uploads")
         await run_in_threadpool(uploads.remove_stale, state.store)
+        await run_in_threadpool(jobs.start, state.store)
         try:
             yield
         finally:
+            await run_in_threadpool(jobs.stop)
             state.store.close()
 
     async def graphql_route(request: Request) -> Response:
@@ -162,6 +168,7 @@ def create_app(config: ServerConfig) -> Starlette:
         Route(MEDIA_PATH + "/{key:path}", media_route, methods=["GET", "HEAD"]),
         Route(uploads.UPLOAD_PATH, upload_route, methods=["PUT"]),
         Route("/health", health_route, methods=["GET"]),
+        *jobs.routes(),
     ]
     handlers = {HTTPException: _http_error, Exception: _internal_error}
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
@@ -666,4 +673,10 @@ def app_from_environment() -> Starlette:
     environment the command set (``LABELPORT_DATABASE_URL``, ``LABELPORT_MEDIA_DIR``, :data:`LIMIT_VARIABLES`)."""
     url = settings.database_url(None)
     limits = limits_from_environment(dict(os.environ))
-    return create_app(ServerConfig(database_url=url, media_dir=settings.media_dir(None, url), **limits))  # type: ignore[arg-type]
+    config = ServerConfig(
+        database_url=url,
+        media_dir=settings.media_dir(None, url),
+        jobs=jobs_api.config_from_environment(),
+        **limits,  # type: ignore[arg-type]
+    )
+    return create_app(config)

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement
 from labelport._gc import gc_paused
 from labelport._signals import stop_on_terminate
 from labelport.errors import ValidationError
-from labelport.export import pipeline
+from labelport.export import formats, pipeline
 from labelport.export.model import ExportOptions
 from labelport.export.report import ExportReport
 from labelport.export.split import parse_split
@@ -92,35 +92,14 @@ def export_project(
     options: ExportRequest,
     *,
     disable_tqdm: bool | None = None,
+    progress: pipeline.Progress | None = None,
 ) -> ExportReport:
     """Export the project to the zip archive ``filename``; return the report (assets matched and
     exported, annotations written per job, everything skipped and why). The archive is written to a
     temporary file and renamed at the end: a failed export leaves nothing behind, nor does one stopped by
-    Ctrl-C or SIGTERM."""
-    with ctx.read() as conn:
-        project = get_project(conn, project_id)
-        permissions.require(ctx, conn, project, Action.EXPORT)
-        description = project_description(conn, project)
-        if options.external_ids is not None and not options.asset_ids:
-            resolve_assets(conn, project, None, list(options.external_ids))
-        if options.asset_ids:
-            resolve_assets(conn, project, list(options.asset_ids), None)
-    export_options = ExportOptions(
-        fmt=options.fmt,
-        layout=options.layout,
-        single_file=options.single_file,
-        with_assets=options.with_assets,
-        normalized_coordinates=options.normalized_coordinates,
-        export_type=options.export_type,
-        label_type_in=pipeline.label_types(options.label_type_in),
-        include_sent_back_labels=True if options.include_sent_back_labels is None else options.include_sent_back_labels,
-        annotation_modifier=options.annotation_modifier,
-        strict=options.strict,
-        split=parse_split(options.split, options.split_seed, options.split_stratify),
-        dataset_root=None if options.dataset_root is None else os.fspath(options.dataset_root),
-        dataset_layout=options.dataset_layout,
-        workers=options.workers,
-    )
+    Ctrl-C or SIGTERM. ``progress`` is told ``(assets done, assets matched)`` as the export goes; an error
+    it raises stops the export (nothing is left behind either)."""
+    project, description, export_options = _prepare(ctx, project_id, options)
     where = export_where(project, options.asset_ids, options.external_ids, options.asset_filter_kwargs)
     # SIGTERM (timeout, docker stop) removes the temporary archive and stops the workers, like Ctrl-C: see
     # labelport._signals.
@@ -133,4 +112,48 @@ def export_project(
             export_options,
             where,
             disable_tqdm=ctx.progress_off(disable_tqdm),
+            progress=progress,
         )
+
+
+def check_export(ctx: ActingContext, project_id: str, options: ExportRequest) -> None:
+    """Everything :func:`export_project` checks before it writes (the project, the caller's permission, the
+    assets named, the format and its options), without exporting: for a job, refused when it is started."""
+    project, _description, export_options = _prepare(ctx, project_id, options)
+    spec = formats.get(export_options.fmt)
+    pipeline.check_options(spec, export_options, project)
+    pipeline.compatible_jobs(spec, project, export_options.fmt)
+    export_where(project, options.asset_ids, options.external_ids, options.asset_filter_kwargs)
+
+
+def _prepare(ctx: ActingContext, project_id: str, options: ExportRequest) -> tuple[ProjectInfo, str, ExportOptions]:
+    with ctx.read() as conn:
+        project = get_project(conn, project_id)
+        permissions.require(ctx, conn, project, Action.EXPORT)
+        description = project_description(conn, project)
+        if options.external_ids is not None and not options.asset_ids:
+            resolve_assets(conn, project, None, list(options.external_ids))
+        if options.asset_ids:
+            resolve_assets(conn, project, list(options.asset_ids), None)
+    return (
+        project,
+        description,
+        ExportOptions(
+            fmt=options.fmt,
+            layout=options.layout,
+            single_file=options.single_file,
+            with_assets=options.with_assets,
+            normalized_coordinates=options.normalized_coordinates,
+            export_type=options.export_type,
+            label_type_in=pipeline.label_types(options.label_type_in),
+            include_sent_back_labels=True
+            if options.include_sent_back_labels is None
+            else options.include_sent_back_labels,
+            annotation_modifier=options.annotation_modifier,
+            strict=options.strict,
+            split=parse_split(options.split, options.split_seed, options.split_stratify),
+            dataset_root=None if options.dataset_root is None else os.fspath(options.dataset_root),
+            dataset_layout=options.dataset_layout,
+            workers=options.workers,
+        ),
+    )

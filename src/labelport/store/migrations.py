@@ -43,8 +43,13 @@ def _api_keys(conn: Connection) -> None:
     schema.api_keys.create(conn)
 
 
+def _jobs(conn: Connection) -> None:
+    """Version 4: the ``jobs`` table (the server's background jobs: exports), empty."""
+    schema.jobs.create(conn)
+
+
 #: ``STEPS[n]`` takes a database from version ``n + 1`` to ``n + 2``. Version 1 is the first schema.
-STEPS: list[Callable[[Connection], None]] = [_asset_media, _api_keys]
+STEPS: list[Callable[[Connection], None]] = [_asset_media, _api_keys, _jobs]
 LATEST_VERSION = 1 + len(STEPS)
 
 

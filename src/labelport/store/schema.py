@@ -7,7 +7,9 @@ JSON-shaped filters plain, indexable SQL on both databases: ``label_categories``
 category occurs in a label: ``category_search``) and ``asset_metadata`` (top-level ``jsonMetadata``
 values: ``metadata_where``). ``asset_media`` lists the stored media files each asset uses (its file and
 its video frames), so that whether a file is still used is one indexed lookup. ``api_keys`` holds the
-API keys the server authenticates with: a hash of each key, never the key.
+API keys the server authenticates with: a hash of each key, never the key. ``jobs`` is the durable
+record of the background jobs the server runs (exports): who asked for what, its state, progress,
+heartbeat and result (:mod:`labelport.services.jobs`).
 """
 
 from __future__ import annotations
@@ -204,4 +206,30 @@ api_keys = Table(
     Column("revoked_at", TS, nullable=True),
     Index("ix_api_keys_hash", "key_hash", unique=True),
     Index("ix_api_keys_user", "user_pk", "pk"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", ID, nullable=False, unique=True),  # a UUID
+    Column("kind", String(16), nullable=False),  # "export"
+    Column("project_id", ID, nullable=False),  # the project's public id (kept when the project is deleted)
+    Column("requested_by", String(320), nullable=False),  # the email of the user who started it
+    Column("options", Text, nullable=False),  # JSON: export_labels' arguments, by their names
+    Column("state", String(16), nullable=False),  # queued, running, succeeded, failed, cancelled
+    Column("done", Integer, nullable=False, default=0),  # assets done
+    Column("total", Integer, nullable=True),  # assets to do, once known
+    Column("report", Text, nullable=True),  # JSON: the export's report
+    Column("error", Text, nullable=True),
+    Column("created_at", TS, nullable=False),
+    Column("started_at", TS, nullable=True),
+    Column("finished_at", TS, nullable=True),
+    Column("heartbeat_at", TS, nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("worker", String(200), nullable=True),  # host:pid of the process running it
+    Column("archive_key", String(200), nullable=True),  # the archive in the job storage, once complete
+    Column("archive_size", Integer, nullable=True),
+    Index("ix_jobs_project", "project_id", "pk"),
+    Index("ix_jobs_state", "state", "pk"),
 )
