@@ -43,7 +43,9 @@ _FRONT_DOOR: ContextVar[str] = ContextVar("labelport_front_door", default="pytho
 
 @contextmanager
 def front_door(name: str) -> Iterator[None]:
-    """While this lasts, :func:`in_words_of` picks the words of front door ``name`` (``"cli"`` or ``"python"``)."""
+    """While this lasts, :func:`in_words_of` picks the words of front door ``name``: ``"cli"`` for the command
+    line's, ``"python"`` or ``"server"`` (an HTTP API, even when started from the command line) for the
+    library's."""
     token = _FRONT_DOOR.set(name)
     try:
         yield

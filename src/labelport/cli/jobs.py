@@ -19,6 +19,7 @@ import click
 import orjson
 
 from labelport.cli.common import database_option
+from labelport.errors import front_door
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -126,7 +127,8 @@ def worker(
     click.echo(
         f"labelport worker: jobs from {broker} (queue {queue}), store {url}, archives in {config.storage_url}", err=True
     )
-    run_worker(config, broker, queue, burst=burst, name=name)
+    with front_door("server"):  # a job's error is read through the HTTP API: in the library's words
+        run_worker(config, broker, queue, burst=burst, name=name)
 
 
 @click.group("jobs")

@@ -10,6 +10,7 @@ import click
 
 from labelport.cli.common import database_option
 from labelport.cli.jobs import job_options
+from labelport.errors import front_door
 
 
 @click.command("serve")
@@ -127,7 +128,7 @@ def serve(
       labelport serve --db sqlite:///labelport-demo/demo.db --port 4000
     """
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401 (checked here, used by _run)
     except ImportError:
         raise click.ClickException(
             "The server needs its dependencies: pip install 'labelport[server]' (or '.[dev]' in a checkout)."
@@ -172,6 +173,14 @@ def serve(
             err=True,
         )
     click.echo(f"labelport: Kili's API at http://{host}:{port}/api/label/v2/graphql, store {url}", err=True)
+    # The server answers API clients, not this command line: its messages use the library's words.
+    with front_door("server"):
+        _run(host, port, workers, log_level, keep_alive_timeout, limit_concurrency)
+
+
+def _run(host: str, port: int, workers: int, log_level: str, keep_alive_timeout: int, limit_concurrency: int) -> None:
+    import uvicorn
+
     uvicorn.run(
         "labelport.server.app:app_from_environment",
         factory=True,
