@@ -26,6 +26,13 @@ def test_the_commands():
         "labelport asset",
         "labelport asset list",
         "labelport demo",
+        "labelport export-job",
+        "labelport export-job cancel",
+        "labelport export-job download",
+        "labelport export-job start",
+        "labelport export-job status",
+        "labelport jobs",
+        "labelport jobs prune",
         "labelport label",
         "labelport label list",
         "labelport preview",
@@ -46,6 +53,7 @@ def test_the_commands():
         "labelport project recompute-marks",
         "labelport project update",
         "labelport serve",
+        "labelport worker",
     ]
 
 
@@ -55,11 +63,15 @@ def test_every_command_has_help_with_an_example(path):
     assert result.exit_code == 0
     assert result.output.startswith(f"Usage: {path} [OPTIONS]")
     groups = ("labelport", "labelport api-key", "labelport asset", "labelport label", "labelport project")
+    groups += ("labelport export-job", "labelport jobs")
     if path in (*groups, "labelport project member"):
         return  # groups list their commands
     example = result.output.split("Example:\n", 1)[1]
     assert example.startswith(f"    {path} ")
-    assert path == "labelport demo" or "--db TEXT" in result.output
+    if path.startswith("labelport export-job "):  # a client of a server: its URL and a key, not a store
+        assert "--server TEXT" in result.output and "--api-key TEXT" in result.output
+    else:
+        assert path == "labelport demo" or "--db TEXT" in result.output
 
 
 def test_recompute_marks(client, image_project, database_url):

@@ -107,7 +107,7 @@ def worker(
     """
     del job_stale_after  # the servers reap lost jobs
     from labelport import settings
-    from labelport.services.job_runner import RunnerConfig, run_worker
+    from labelport.services.job_runner import BrokerUnavailable, RunnerConfig, run_worker
     from labelport.storage import default_storage_url
     from labelport.store.engine import Store
 
@@ -127,8 +127,11 @@ def worker(
     click.echo(
         f"labelport worker: jobs from {broker} (queue {queue}), store {url}, archives in {config.storage_url}", err=True
     )
-    with front_door("server"):  # a job's error is read through the HTTP API: in the library's words
-        run_worker(config, broker, queue, burst=burst, name=name)
+    try:
+        with front_door("server"):  # a job's error is read through the HTTP API: in the library's words
+            run_worker(config, broker, queue, burst=burst, name=name)
+    except BrokerUnavailable as error:
+        raise click.ClickException(str(error)) from None
 
 
 @click.group("jobs")
@@ -248,7 +251,12 @@ def export_job() -> None:
 )
 @click.option("--wait", is_flag=True, help="Follow the job until it ends; exit 1 unless it succeeded.")
 def start(server_url: str, api_key: str, project_id: str, fmt: str, options: tuple[str, ...], wait: bool) -> None:
-    """Start an export job; print it as JSON (with --wait, once it has ended)."""
+    """Start an export job; print it as JSON (with --wait, once it has ended).
+
+    \b
+    Example:
+      labelport export-job start --server http://127.0.0.1:4000 --api-key KEY --project-id P --format coco --wait
+    """
     body: dict[str, Any] = {"project_id": project_id, "fmt": fmt}
     for option in options:
         name, equals, raw = option.partition("=")
@@ -280,7 +288,12 @@ def _wait(server_url: str, api_key: str, job_id: str) -> Any:
 @key_option
 @click.argument("job_id")
 def status(server_url: str, api_key: str, job_id: str) -> None:
-    """Print the job as JSON: state, progress, report, error."""
+    """Print the job as JSON: state, progress, report, error.
+
+    \b
+    Example:
+      labelport export-job status --server http://127.0.0.1:4000 --api-key KEY JOB_ID
+    """
     click.echo(json.dumps(_request(server_url, api_key, "GET", f"/api/exports/{urllib.parse.quote(job_id)}"), indent=2))
 
 
@@ -289,7 +302,12 @@ def status(server_url: str, api_key: str, job_id: str) -> None:
 @key_option
 @click.argument("job_id")
 def cancel(server_url: str, api_key: str, job_id: str) -> None:
-    """Cancel a queued or running job."""
+    """Cancel a queued or running job.
+
+    \b
+    Example:
+      labelport export-job cancel --server http://127.0.0.1:4000 --api-key KEY JOB_ID
+    """
     path = f"/api/exports/{urllib.parse.quote(job_id)}/cancel"
     click.echo(json.dumps(_request(server_url, api_key, "POST", path), indent=2))
 
@@ -302,7 +320,12 @@ def cancel(server_url: str, api_key: str, job_id: str) -> None:
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Default: its name."
 )
 def download(server_url: str, api_key: str, job_id: str, output: Path | None) -> None:
-    """Download a succeeded job's archive (written to a temporary file, renamed once complete)."""
+    """Download a succeeded job's archive (written to a temporary file, renamed once complete).
+
+    \b
+    Example:
+      labelport export-job download --server http://127.0.0.1:4000 --api-key KEY JOB_ID -o export.zip
+    """
     request = urllib.request.Request(f"{server_url.rstrip('/')}/api/exports/{urllib.parse.quote(job_id)}/archive")
     request.add_header("X-API-Key", api_key)
     try:

@@ -194,8 +194,8 @@ def _process_main(config: RunnerConfig, job_id: str) -> None:
     run_job(config, job_id)
 
 
-class BrokerUnavailable(LabelportError):
-    """The broker (Redis) cannot take a job."""
+class BrokerUnavailable(Exception):
+    """The broker (Redis) cannot take a job: the server answers 503, the worker command says so."""
 
 
 class BrokerQueue:
