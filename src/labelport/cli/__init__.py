@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import click
 
 from labelport import __version__
-from labelport.cli import api_keys, assets, datasets, demo, labels, members, preview, projects, serve
+from labelport.cli import api_keys, assets, datasets, demo, labels, members, preview, projects, serve, users
 from labelport.errors import LabelportError
 
 
@@ -115,3 +115,4 @@ for command in (api_keys.create, api_keys.list_keys, api_keys.revoke):
 main.add_command(preview.preview)
 main.add_command(demo.demo)
 main.add_command(serve.serve)
+main.add_command(users.user)

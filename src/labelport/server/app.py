@@ -54,6 +54,7 @@ from labelport import settings
 from labelport.errors import LabelportError, NotFound, PermissionDenied
 from labelport.lru import Lru
 from labelport.server import resolvers, uploads
+from labelport.server.web import pages as web_pages
 from labelport.services import api_keys, media_access
 from labelport.services.context import ActingContext
 from labelport.store import meta
@@ -142,8 +143,14 @@ def create_app(config: ServerConfig) -> Starlette:
         Route(MEDIA_PATH + "/{key:path}", media_route, methods=["GET", "HEAD"]),
         Route(uploads.UPLOAD_PATH, upload_route, methods=["PUT"]),
         Route("/health", health_route, methods=["GET"]),
+        *web_pages.routes(lambda: _opened(state)),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _opened(state: _State) -> Store:
+    assert state.store is not None
+    return state.store
 
 
 def build_schema(max_page_size: int) -> GraphQLSchema:

@@ -43,8 +43,14 @@ def _api_keys(conn: Connection) -> None:
     schema.api_keys.create(conn)
 
 
+def _web_sign_in(conn: Connection) -> None:
+    """The web UI's sign-in: the ``passwords`` (argon2 hashes) and ``web_sessions`` tables, empty."""
+    schema.passwords.create(conn)
+    schema.web_sessions.create(conn)
+
+
 #: ``STEPS[n]`` takes a database from version ``n + 1`` to ``n + 2``. Version 1 is the first schema.
-STEPS: list[Callable[[Connection], None]] = [_asset_media, _api_keys]
+STEPS: list[Callable[[Connection], None]] = [_asset_media, _api_keys, _web_sign_in]
 LATEST_VERSION = 1 + len(STEPS)
 
 

@@ -205,3 +205,27 @@ api_keys = Table(
     Index("ix_api_keys_hash", "key_hash", unique=True),
     Index("ix_api_keys_user", "user_pk", "pk"),
 )
+
+#: The web UI's passwords (argon2 hashes, never the password), one per user who has one.
+passwords = Table(
+    "passwords",
+    metadata,
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), primary_key=True),
+    Column("hash", String(200), nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+#: The web UI's sign-in sessions: the SHA-256 of the session token (the cookie holds the token), the
+#: CSRF token its forms carry, and when it ends. Signing out deletes the row.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False),
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+    Index("ix_web_sessions_token", "token_hash", unique=True),
+    Index("ix_web_sessions_user", "user_pk"),
+)
