@@ -139,7 +139,7 @@ def test_find_the_project_filter_and_see_a_box_where_it_is(server, browser, web_
     assert shape.tag_name == "rect"
     left, top = picture.location["x"], picture.location["y"]
     width, height = picture.size["width"], picture.size["height"]
-    assert (width, height) == (320, 240)  # the demo's images, shown at their own size
+    assert (width, height) == (720, 540)  # the demo's 320×240 images, shown larger
     screenshot = Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("RGB")
     x0, x1 = left + min(xs) * width, left + max(xs) * width
     y0, y1 = top + min(ys) * height, top + max(ys) * height

@@ -128,6 +128,9 @@ function exportOptions(form) {
   if (value("normalized_coordinates")) options.normalized_coordinates = value("normalized_coordinates") === "true";
   if (value("split").trim()) options.split = value("split").trim();
   if (value("dataset_root").trim()) options.dataset_root = value("dataset_root").trim();
+  if (value("workers").trim()) options.workers = Number(value("workers"));
+  const externalIds = value("external_ids").split("\n").map((line) => line.trim()).filter((line) => line);
+  if (externalIds.length) options.external_ids = externalIds;
   const filters = JSON.parse(form.dataset.filters || "{}");
   if (Object.keys(filters).length) options.asset_filter_kwargs = filters;
   return options;
