@@ -377,3 +377,20 @@ def test_pages_carry_security_headers_and_escape_text(app_client, web_store):
     assert page.headers["cache-control"] == "no-store"
     static = app_client.get("/static/app.js")
     assert static.status_code == 200 and "function setUpExportPage" in static.text
+
+
+def test_json_routes_find_the_session_only_with_its_csrf_token(app_client, web_store):
+    """What the export jobs' API uses to accept the pages' requests (auth.session_email)."""
+    from labelport.server.web.auth import session_email
+
+    token = sign_in_as(app_client, ALICE)
+    cookies = {"lp_session": app_client.cookies.get("lp_session")}
+    store = Store(web_store.url, web_store.media)
+    try:
+        assert session_email(store, "GET", cookies, {}) == ALICE
+        assert session_email(store, "POST", cookies, {}) is None
+        assert session_email(store, "POST", cookies, {"x-csrf-token": "forged"}) is None
+        assert session_email(store, "POST", cookies, {"x-csrf-token": token}) == ALICE
+        assert session_email(store, "GET", {"lp_session": "unknown"}, {}) is None
+    finally:
+        store.close()

@@ -17,7 +17,7 @@ from sqlalchemy import case, func, select
 
 from labelport.enums import AssetStatus
 from labelport.errors import NotFound, ValidationError
-from labelport.media import is_url
+from labelport.media import MEDIA_PREFIX, is_url
 from labelport.models import ProjectInfo
 from labelport.services import permissions, queries
 from labelport.services.context import ActingContext
@@ -258,8 +258,6 @@ def _frames(json_content: Any) -> list[str]:
 
 
 def _source(ctx: ActingContext, content: str, version: str) -> ImageSource:
-    from labelport.media import MEDIA_PREFIX
-
     if content.startswith(MEDIA_PREFIX):
         key = content[len(MEDIA_PREFIX) :]
         return ImageSource(ctx.store.media_dir / key, None, key.split("/")[-1])

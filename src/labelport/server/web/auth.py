@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Mapping
 from urllib.parse import parse_qs
 
 from starlette.concurrency import run_in_threadpool
@@ -37,10 +38,17 @@ async def current_session(request: Request, store: Store) -> sign_in.Session | N
     return await run_in_threadpool(sign_in.session, store, token)
 
 
-def session_email(store: Store, cookies: dict[str, str]) -> str | None:
-    """For other routes (the export jobs' API): the email of the signed-in user of these cookies."""
+def session_email(store: Store, method: str, cookies: Mapping[str, str], headers: Mapping[str, str]) -> str | None:
+    """For the JSON routes the pages call (the export jobs' API), in a worker thread: the email of the
+    signed-in user of the request's session cookie; for a method other than GET and HEAD, only when the
+    request also carries the session's CSRF token in the ``X-CSRF-Token`` header. None otherwise (the
+    route then tries an API key, or answers 401)."""
     found = sign_in.session(store, cookies.get(SESSION_COOKIE))
-    return None if found is None else found.email
+    if found is None:
+        return None
+    if method.upper() not in ("GET", "HEAD") and not sign_in.csrf_matches(found, headers.get(CSRF_HEADER)):
+        return None
+    return found.email
 
 
 def csrf_ok(session: sign_in.Session, request: Request, form: dict[str, str]) -> bool:
