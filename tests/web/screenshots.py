@@ -19,7 +19,7 @@ import labelport
 from labelport.demo import ADMIN_EMAIL, build_demo_project
 from labelport.server.app import ServerConfig, create_app
 from labelport.services import sign_in
-from tests.web.test_browser import CHROMEDRIVER, CHROMIUM, _free_port
+from tests.web.test_browser import CHROMEDRIVER, CHROMIUM, _free_port, _viewport
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "img"
 PASSWORD = "screenshot password"
@@ -53,6 +53,7 @@ def main() -> None:
         ):
             options.add_argument(argument)
         driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        _viewport(driver, 1280, 800)
         base = f"http://127.0.0.1:{port}"
         try:
             driver.get(base + "/signin")

@@ -79,10 +79,18 @@ def browser() -> Iterator[object]:
     ):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    _viewport(driver, 1280, 800)
     try:
         yield driver
     finally:
         driver.quit()
+
+
+def _viewport(driver, width: int, height: int) -> None:
+    """Make the page's viewport (not the window) ``width`` × ``height`` CSS pixels."""
+    inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+    outer = driver.get_window_size()
+    driver.set_window_size(outer["width"] + width - inner[0], outer["height"] + height - inner[1])
 
 
 def _wait(driver, condition):
@@ -137,8 +145,13 @@ def test_find_the_project_filter_and_see_a_box_where_it_is(server, browser, web_
     shape = picture.find_element(By.CSS_SELECTOR, f'g.label:not(.hidden) [data-mid="{box["mid"]}"]')
     assert shape.get_attribute("data-category") == box["categories"][0]["name"]
     assert shape.tag_name == "rect"
-    left, top = picture.location["x"], picture.location["y"]
-    width, height = picture.size["width"], picture.size["height"]
+    rect = browser.execute_script(
+        "arguments[0].scrollIntoView({block: 'center'}); const r = arguments[0].getBoundingClientRect();"
+        "return [r.left, r.top, r.width, r.height, window.innerWidth, window.innerHeight];",
+        picture,
+    )
+    left, top, width, height, view_width, view_height = rect
+    assert top >= 0 and top + height <= view_height and left + width <= view_width  # all of it on the screenshot
     assert (width, height) == (720, 540)  # the demo's 320×240 images, shown larger
     screenshot = Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("RGB")
     x0, x1 = left + min(xs) * width, left + max(xs) * width
