@@ -46,6 +46,8 @@ def test_the_commands():
         "labelport project recompute-marks",
         "labelport project update",
         "labelport serve",
+        "labelport user",
+        "labelport user set-password",
     ]
 
 
@@ -54,7 +56,7 @@ def test_every_command_has_help_with_an_example(path):
     result = CliRunner().invoke(main, [*path.split()[1:], "--help"], prog_name="labelport")
     assert result.exit_code == 0
     assert result.output.startswith(f"Usage: {path} [OPTIONS]")
-    groups = ("labelport", "labelport api-key", "labelport asset", "labelport label", "labelport project")
+    groups = ("labelport", "labelport api-key", "labelport asset", "labelport label", "labelport project", "labelport user")
     if path in (*groups, "labelport project member"):
         return  # groups list their commands
     example = result.output.split("Example:\n", 1)[1]
