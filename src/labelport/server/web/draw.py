@@ -59,10 +59,13 @@ class Answer:
 
 
 def category_colors(ontology: Ontology) -> dict[tuple[str, str], str]:
-    """The colour of every (job, category): the ontology's, else the palette's next one."""
+    """The colour of every (job, category) of the object jobs: the ontology's, else the palette's next
+    one, in ontology order (as ``labelport preview`` colours them)."""
     colors: dict[tuple[str, str], str] = {}
     following = 0
     for job in ontology:
+        if not job.is_object_job:
+            continue
         for category in job.categories.values():
             if category.color:
                 colors[(job.name, category.key)] = category.color
