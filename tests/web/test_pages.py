@@ -394,3 +394,18 @@ def test_json_routes_find_the_session_only_with_its_csrf_token(app_client, web_s
         assert session_email(store, "GET", {"lp_session": "unknown"}, {}) is None
     finally:
         store.close()
+
+
+def test_a_text_asset_shows_its_text(app_client, web_store):
+    interface = {"jobs": {"T": {"mlTask": "TRANSCRIPTION", "instruction": "Summary", "content": {"input": "textField"}}}}
+    with _client(web_store) as client:
+        project = client.create_project("Texts", "TEXT", interface)["id"]
+        client.append_many_to_dataset(project, content_array=["Once <b>upon</b> a time"], external_id_array=["t1"])
+        client.append_labels(
+            project_id=project, asset_external_id_array=["t1"], json_response_array=[{"T": {"text": "a tale"}}]
+        )
+        asset_id = client.assets(project, fields=["id"])[0]["id"]
+    sign_in_as(app_client, ADMIN_EMAIL)
+    page = app_client.get(f"/projects/{project}/assets/{asset_id}").text
+    assert '<pre class="text-asset">Once &lt;b&gt;upon&lt;/b&gt; a time</pre>' in page
+    assert "Summary: <strong>a tale</strong>" in page

@@ -59,6 +59,7 @@ ASSET_FIELDS = (
     "resolution.width",
     "resolution.height",
     "jsonMetadata",
+    "content",
     "createdAt",
     "updatedAt",
     "latestLabel.id",
