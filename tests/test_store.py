@@ -143,6 +143,8 @@ def test_version_1_stores_get_the_table_of_media_in_use(tmp_path, images):
         raw.execute("DROP TABLE api_keys")  # version 3
         raw.execute("DROP TABLE web_sessions")  # version 4
         raw.execute("DROP TABLE passwords")
+        raw.execute("DROP INDEX ix_labels_member_assets")
+        raw.execute("DROP INDEX ix_labels_member_honeypot")
         raw.execute("UPDATE labelport_meta SET value='1' WHERE key='schema_version'")
     assert len(before) == 3  # a.png, and the video's two frames (one used twice)
     Store(url, tmp_path / "media").close()
@@ -160,6 +162,8 @@ def test_version_2_stores_get_the_table_of_api_keys(database_url, tmp_path):
             conn.execute(text("DROP TABLE api_keys"))
             conn.execute(text("DROP TABLE web_sessions"))  # version 4
             conn.execute(text("DROP TABLE passwords"))
+            conn.execute(text("DROP INDEX ix_labels_member_assets"))
+            conn.execute(text("DROP INDEX ix_labels_member_honeypot"))
             conn.execute(text("UPDATE labelport_meta SET value='2' WHERE key='schema_version'"))
             assert migrations.current_version(conn) == 2
     store = Store(database_url, media)
@@ -217,12 +221,16 @@ def test_version_3_stores_get_the_sign_in_tables(database_url, tmp_path):
         with client.store.write() as conn:
             conn.execute(text("DROP TABLE web_sessions"))
             conn.execute(text("DROP TABLE passwords"))
+            conn.execute(text("DROP INDEX ix_labels_member_assets"))
+            conn.execute(text("DROP INDEX ix_labels_member_honeypot"))
             conn.execute(text("UPDATE labelport_meta SET value='3' WHERE key='schema_version'"))
     store = Store(database_url, media)
     with store.read() as conn:
         assert migrations.current_version(conn) == migrations.LATEST_VERSION
         assert conn.execute(select(func.count()).select_from(schema.passwords)).scalar_one() == 0
         assert conn.execute(select(func.count()).select_from(schema.web_sessions)).scalar_one() == 0
+        names = {index["name"] for index in inspect(conn).get_indexes("labels")}
+        assert {"ix_labels_member_assets", "ix_labels_member_honeypot"} <= names
     store.close()
     with labelport.Client(database_url, "a@b.c", media_dir=media, disable_tqdm=True) as client:
         sign_in.set_password(client.ctx, "u@b.c", "long enough")

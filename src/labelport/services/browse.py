@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from labelport.enums import AssetStatus
 from labelport.errors import NotFound, ValidationError
@@ -268,8 +268,8 @@ def _source(ctx: ActingContext, content: str, version: str) -> ImageSource:
 
 
 def quality(ctx: ActingContext, project_id: str) -> Quality:
-    """Marks per member (consensus, honeypot, labeled assets) and how the assets' marks spread over
-    the buckets of :data:`BUCKETS`."""
+    """Marks per member (consensus, honeypot, labeled assets: ``project_users``' fields) and how many
+    assets have a mark in each bucket of :data:`BUCKETS` (one indexed range count per bucket)."""
     fields = ["id", "role", "user.email", "consensusMark", "honeypotMark", "numberOfLabeledAssets"]
     members = list(queries.project_users(ctx, project_id, fields, disable_tqdm=True))
     result = Quality(members)
@@ -278,16 +278,13 @@ def quality(ctx: ActingContext, project_id: str) -> Quality:
         permissions.require(ctx, conn, project, Action.READ)
         for name in ("consensus", "honeypot"):
             column = A.c[f"{name}_mark"]
-            lower = 0.0
-            sums = []
+            counts, lower = [], 0.0
             for index, upper in enumerate(BUCKETS):
-                last = index == len(BUCKETS) - 1
-                inside = (column >= lower) & ((column <= upper) if last else (column < upper))
-                sums.append(func.sum(case((inside, 1), else_=0)))
+                below = column <= upper if index == len(BUCKETS) - 1 else column < upper
+                counts.append(query.count_in(conn, "Asset", [A.c.project_pk == project.pk, column >= lower, below]))
                 lower = upper
-            sums.append(func.sum(case((column.is_(None), 1), else_=0)))
-            values = conn.execute(select(*sums).where(A.c.project_pk == project.pk)).one()
-            counts = [int(value or 0) for value in values]
-            setattr(result, name, counts[:-1])
-            setattr(result, f"{name}_none", counts[-1])
+            setattr(result, name, counts)
+            setattr(
+                result, f"{name}_none", query.count_in(conn, "Asset", [A.c.project_pk == project.pk, column.is_(None)])
+            )
     return result

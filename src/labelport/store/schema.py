@@ -157,6 +157,10 @@ labels = Table(
     Index("ix_labels_project_honeypot", "project_pk", "honeypot_mark"),
     Index("ix_labels_project_consensus", "project_pk", "consensus_mark"),
     Index("ix_labels_project_created", "project_pk", "created_at"),
+    # members' marks (project_users' consensusMark, honeypotMark, numberOfLabeledAssets; the web UI's
+    # Quality page) read from the index alone, never from the rows and their jsonResponse
+    Index("ix_labels_member_assets", "project_pk", "author_pk", "label_type", "asset_pk"),
+    Index("ix_labels_member_honeypot", "project_pk", "author_pk", "is_latest_default_for_user", "honeypot_mark"),
 )
 
 label_categories = Table(
