@@ -116,3 +116,11 @@ def test_bad_geometry_draws_nothing_rather_than_failing():
     }
     assert draw.shapes(response, ONTOLOGY, 10, 10) == []
     assert draw.shapes("not a response", ONTOLOGY, 10, 10) == []
+
+
+def test_the_svg_element_carries_its_data_and_escapes_every_value():
+    shape = draw.Shape("rect", (("x", "1"), ("y", "2")), 'm"<1', "JOB_0", "A&B", "<A>", "#123456", False)
+    assert str(shape.svg()) == (
+        '<rect x="1" y="2" class="shape" stroke="#123456" fill="none" data-mid="m&#34;&lt;1" data-job="JOB_0" '
+        'data-category="A&amp;B"><title>&lt;A&gt;</title></rect>'
+    )

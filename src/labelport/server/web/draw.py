@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from labelport.enums import SPECIAL_RESPONSE_KEYS, MLTask, Tool
 from labelport.export.geometry import Point, ring, rotation_of, unrotate
 from labelport.ontology import Job, Ontology
@@ -47,6 +49,17 @@ class Shape:
     name: str
     color: str
     filled: bool
+
+    def svg(self) -> Markup:
+        """The element, every value escaped."""
+        attrs = "".join(f' {name}="{escape(value)}"' for name, value in self.attrs)
+        css = "shape filled" if self.filled else "shape"
+        return Markup(
+            f'<{self.tag}{attrs} class="{css}" stroke="{escape(self.color)}" '
+            f'fill="{escape(self.color) if self.filled else "none"}" data-mid="{escape(self.mid)}" '
+            f'data-job="{escape(self.job)}" data-category="{escape(self.category)}">'
+            f"<title>{escape(self.name)}</title></{self.tag}>"
+        )
 
 
 @dataclass(frozen=True)
