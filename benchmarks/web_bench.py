@@ -32,10 +32,27 @@ def main() -> None:
 
     database, info = cached_project(args.assets, rebuild=False)
     backends = [("SQLite", f"sqlite:///{database}")]
-    if args.postgres:
+    prepare(backends[0][1], info["project"], database.parent / "web-bench-media")
+    if args.postgres:  # a copy of the prepared store
         backends.append(("PostgreSQL", copy_to_postgres(database, args.postgres)))
     for backend, url in backends:
         measure(backend, url, info["project"], database.parent / "web-bench-media", args)
+
+
+ADMIN = "bench@labelport.local"
+PASSWORD = "benchmark password"
+
+
+def prepare(url, project, media) -> None:
+    """The admin's password (which ends their sessions) and export_bench's labelers as members of the
+    project (the Quality page's table)."""
+    import labelport
+    from labelport.services import sign_in
+
+    with labelport.Client(url, ADMIN, media_dir=media, disable_tqdm=True) as client:
+        sign_in.set_password(client.ctx, ADMIN, PASSWORD)
+        for index in range(3):
+            client.append_to_roles(project, f"user{index}@bench.io", "LABELER")
 
 
 def measure(backend, url, project, media, args) -> None:
@@ -43,15 +60,12 @@ def measure(backend, url, project, media, args) -> None:
 
     import labelport
     from labelport.server.app import ServerConfig, create_app
-    from labelport.services import browse, sign_in
+    from labelport.services import browse
     from labelport.services.context import ActingContext
     from labelport.store import query
 
-    admin = "bench@labelport.local"
+    admin = ADMIN
     with labelport.Client(url, admin, media_dir=media, disable_tqdm=True) as client:
-        sign_in.set_password(client.ctx, admin, "benchmark password")
-        for index in range(3):  # export_bench's labelers, members of the project (the Quality page's table)
-            client.append_to_roles(project, f"user{index}@bench.io", "LABELER")
         ids = [row["id"] for row in client.assets(project, fields=["id"], disable_tqdm=True)]
     deep_after = ids[-100]
 
@@ -67,7 +81,7 @@ def measure(backend, url, project, media, args) -> None:
     with TestClient(create_app(ServerConfig(url, media))) as http:
         page = http.get("/signin")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-        http.post("/signin", data={"email": admin, "password": "benchmark password", "csrf_token": token})
+        http.post("/signin", data={"email": admin, "password": PASSWORD, "csrf_token": token})
         base = f"/projects/{project}"
         pages = {
             "projects /": "/",
