@@ -31,7 +31,6 @@ from labelport.export import formats
 from labelport.server.web import auth, draw, thumbs
 from labelport.services import api_keys, browse, queries, sign_in, users
 from labelport.services.context import ActingContext
-from labelport.services.permissions import Action
 from labelport.store.engine import Store
 from labelport.timeutil import now_ts
 
@@ -487,6 +486,3 @@ def routes(get_store: Callable[[], Store]) -> list[BaseRoute]:
         Route(project + "/settings", wrap(settings_page), methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-
-
-__all__ = ["Action", "routes"]
