@@ -26,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 
 from labelport import __version__
 from labelport.enums import AssetStatus, LabelType, ProjectRole
-from labelport.errors import LabelportError, NotFound, PermissionDenied
+from labelport.errors import FilterError, LabelportError, NotFound, PermissionDenied
 from labelport.export import formats
 from labelport.server.web import auth, draw, thumbs
 from labelport.services import api_keys, browse, queries, sign_in, users
@@ -195,7 +195,7 @@ def asset_filters(params: Mapping[str, Any], getlist: Callable[[str], list[str]]
             try:
                 found[name] = float(value)
             except ValueError:
-                raise _FilterInput(f"Filter {name}: {value!r} is not a number.") from None
+                raise FilterError(f"Filter {name}: {value!r} is not a number.") from None
     honeypot = params.get("is_honeypot") or ""
     if honeypot in ("true", "false"):
         found["is_honeypot"] = honeypot == "true"
@@ -203,10 +203,6 @@ def asset_filters(params: Mapping[str, Any], getlist: Callable[[str], list[str]]
     if key:
         found["metadata_where"] = {key: value}
     return found
-
-
-class _FilterInput(LabelportError):
-    pass
 
 
 def _query_without(request: Request, *names: str) -> str:
@@ -222,8 +218,8 @@ def assets_page(web: Web) -> Response:
     try:
         filters_ = asset_filters(request.query_params, request.query_params.getlist)
         page_ = browse.asset_page(web.ctx, view.info.id, filters_, request.query_params.get("after") or None, PAGE_SIZE)
-    except (_FilterInput, LabelportError) as failure:
-        if isinstance(failure, PermissionDenied | NotFound) and not isinstance(failure, _FilterInput):
+    except LabelportError as failure:
+        if isinstance(failure, PermissionDenied | NotFound):
             raise
         error = str(failure)
     cells = [
