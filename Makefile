@@ -14,6 +14,7 @@ bench:
 	$(PYTHON) benchmarks/quality.py
 	$(PYTHON) benchmarks/import.py
 	$(PYTHON) benchmarks/server_bench.py
+	$(PYTHON) benchmarks/web_bench.py
 
 bench-quick:
 	$(PYTHON) benchmarks/export_bench.py --quick
@@ -22,3 +23,4 @@ bench-quick:
 	$(PYTHON) benchmarks/quality.py --quick
 	$(PYTHON) benchmarks/import.py --quick
 	$(PYTHON) benchmarks/server_bench.py --quick
+	$(PYTHON) benchmarks/web_bench.py --quick

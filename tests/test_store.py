@@ -142,6 +142,10 @@ def test_version_1_stores_get_the_table_of_media_in_use(tmp_path, images):
         raw.execute("DROP TABLE asset_media")
         raw.execute("DROP TABLE api_keys")  # version 3
         raw.execute("DROP TABLE jobs")  # version 4
+        raw.execute("DROP TABLE web_sessions")  # version 5
+        raw.execute("DROP TABLE passwords")
+        raw.execute("DROP INDEX ix_labels_member_assets")
+        raw.execute("DROP INDEX ix_labels_member_honeypot")
         raw.execute("UPDATE labelport_meta SET value='1' WHERE key='schema_version'")
     assert len(before) == 3  # a.png, and the video's two frames (one used twice)
     Store(url, tmp_path / "media").close()
@@ -158,6 +162,10 @@ def test_version_2_stores_get_the_table_of_api_keys(database_url, tmp_path):
         with client.store.write() as conn:
             conn.execute(text("DROP TABLE api_keys"))
             conn.execute(text("DROP TABLE jobs"))
+            conn.execute(text("DROP TABLE web_sessions"))  # version 5
+            conn.execute(text("DROP TABLE passwords"))
+            conn.execute(text("DROP INDEX ix_labels_member_assets"))
+            conn.execute(text("DROP INDEX ix_labels_member_honeypot"))
             conn.execute(text("UPDATE labelport_meta SET value='2' WHERE key='schema_version'"))
             assert migrations.current_version(conn) == 2
     store = Store(database_url, media)
@@ -224,3 +232,30 @@ def test_sqlite_limits_the_write_ahead_log_left_after_a_checkpoint(tmp_path):
     with store.read() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_size_limit").scalar() == SQLITE_WAL_LIMIT_BYTES
     store.close()
+
+
+def test_version_3_stores_get_the_sign_in_tables(database_url, tmp_path):
+    """Migration to version 4: empty passwords and web_sessions tables, in which a password then works."""
+    from labelport.services import sign_in
+
+    media = tmp_path / "media"
+    with labelport.Client(database_url, "a@b.c", media_dir=media, disable_tqdm=True) as client:
+        client.create_user("u@b.c")
+        with client.store.write() as conn:
+            conn.execute(text("DROP TABLE web_sessions"))
+            conn.execute(text("DROP TABLE passwords"))
+            conn.execute(text("DROP INDEX ix_labels_member_assets"))
+            conn.execute(text("DROP INDEX ix_labels_member_honeypot"))
+            conn.execute(text("UPDATE labelport_meta SET value='3' WHERE key='schema_version'"))
+    store = Store(database_url, media)
+    with store.read() as conn:
+        assert migrations.current_version(conn) == migrations.LATEST_VERSION
+        assert conn.execute(select(func.count()).select_from(schema.passwords)).scalar_one() == 0
+        assert conn.execute(select(func.count()).select_from(schema.web_sessions)).scalar_one() == 0
+        names = {index["name"] for index in inspect(conn).get_indexes("labels")}
+        assert {"ix_labels_member_assets", "ix_labels_member_honeypot"} <= names
+    store.close()
+    with labelport.Client(database_url, "a@b.c", media_dir=media, disable_tqdm=True) as client:
+        sign_in.set_password(client.ctx, "u@b.c", "long enough")
+        opened = sign_in.sign_in(client.store, "u@b.c", "long enough")
+        assert opened is not None and opened[1].email == "u@b.c"

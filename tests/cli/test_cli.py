@@ -53,6 +53,8 @@ def test_the_commands():
         "labelport project recompute-marks",
         "labelport project update",
         "labelport serve",
+        "labelport user",
+        "labelport user set-password",
         "labelport worker",
     ]
 
@@ -64,6 +66,7 @@ def test_every_command_has_help_with_an_example(path):
     assert result.output.startswith(f"Usage: {path} [OPTIONS]")
     groups = ("labelport", "labelport api-key", "labelport asset", "labelport label", "labelport project")
     groups += ("labelport export-job", "labelport jobs")
+    groups += ("labelport user",)
     if path in (*groups, "labelport project member"):
         return  # groups list their commands
     example = result.output.split("Example:\n", 1)[1]

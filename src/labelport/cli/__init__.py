@@ -161,3 +161,4 @@ main.lazy(
     "labelport.cli.jobs:export_job",
     summary="Start, follow, download and cancel export jobs on a server (`labelport serve`).",
 )
+main.lazy("user", "labelport.cli.users:user", summary="Manage users' web UI passwords.")

@@ -63,6 +63,7 @@ from labelport import settings
 from labelport.errors import LabelportError, NotFound, PermissionDenied
 from labelport.lru import Lru
 from labelport.server import jobs_api, resolvers, uploads
+from labelport.server.web import pages as web_pages
 from labelport.services import api_keys, media_access
 from labelport.services.context import ActingContext
 from labelport.store import meta
@@ -169,6 +170,7 @@ def create_app(config: ServerConfig) -> Starlette:
         Route(uploads.UPLOAD_PATH, upload_route, methods=["PUT"]),
         Route("/health", health_route, methods=["GET"]),
         *jobs.routes(),
+        *web_pages.routes(lambda: _opened(state)),
     ]
     handlers = {HTTPException: _http_error, Exception: _internal_error}
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
@@ -194,6 +196,11 @@ async def _internal_error(_request: Request, error: Exception) -> Response:
     log.error("internal error %s", reference, exc_info=error)
     message = f"Internal server error (reference {reference}); the server's log has the details."
     return JSONResponse(_error_body(message, "INTERNAL_SERVER_ERROR"), status_code=500)
+
+
+def _opened(state: _State) -> Store:
+    assert state.store is not None
+    return state.store
 
 
 def build_schema(max_page_size: int) -> GraphQLSchema:

@@ -48,8 +48,18 @@ def _jobs(conn: Connection) -> None:
     schema.jobs.create(conn)
 
 
+def _web_ui(conn: Connection) -> None:
+    """Version 5, the web UI: the ``passwords`` (argon2 hashes) and ``web_sessions`` tables, empty; two
+    indexes of ``labels`` from which members' marks are read."""
+    schema.passwords.create(conn)
+    schema.web_sessions.create(conn)
+    for index in schema.labels.indexes:
+        if index.name in ("ix_labels_member_assets", "ix_labels_member_honeypot"):
+            index.create(conn)
+
+
 #: ``STEPS[n]`` takes a database from version ``n + 1`` to ``n + 2``. Version 1 is the first schema.
-STEPS: list[Callable[[Connection], None]] = [_asset_media, _api_keys, _jobs]
+STEPS: list[Callable[[Connection], None]] = [_asset_media, _api_keys, _jobs, _web_ui]
 LATEST_VERSION = 1 + len(STEPS)
 
 

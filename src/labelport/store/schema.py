@@ -159,6 +159,10 @@ labels = Table(
     Index("ix_labels_project_honeypot", "project_pk", "honeypot_mark"),
     Index("ix_labels_project_consensus", "project_pk", "consensus_mark"),
     Index("ix_labels_project_created", "project_pk", "created_at"),
+    # members' marks (project_users' consensusMark, honeypotMark, numberOfLabeledAssets; the web UI's
+    # Quality page) read from the index alone, never from the rows and their jsonResponse
+    Index("ix_labels_member_assets", "project_pk", "author_pk", "label_type", "asset_pk"),
+    Index("ix_labels_member_honeypot", "project_pk", "author_pk", "is_latest_default_for_user", "honeypot_mark"),
 )
 
 label_categories = Table(
@@ -232,4 +236,28 @@ jobs = Table(
     Column("archive_size", Integer, nullable=True),
     Index("ix_jobs_project", "project_id", "pk"),
     Index("ix_jobs_state", "state", "pk"),
+)
+
+#: The web UI's passwords (argon2 hashes, never the password), one per user who has one.
+passwords = Table(
+    "passwords",
+    metadata,
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), primary_key=True),
+    Column("hash", String(200), nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+#: The web UI's sign-in sessions: the SHA-256 of the session token (the cookie holds the token), the
+#: CSRF token its forms carry, and when it ends. Signing out deletes the row.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False),
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+    Index("ix_web_sessions_token", "token_hash", unique=True),
+    Index("ix_web_sessions_user", "user_pk"),
 )
