@@ -213,7 +213,7 @@ def test_keys_and_roles_guard_the_jobs(database_url, tmp_path):
             assert unauthorized.status_code == 401
             assert unauthorized.json()["errors"][0]["message"] == (
                 "Invalid API key: send a valid one as 'X-API-Key: <key>' or 'Authorization: X-API-Key: <key>' "
-                "(create one with `labelport api-key create EMAIL`)."
+                "(create one with `labelport api-key create EMAIL`), or sign in to the web UI (a POST from its pages carries the session's CSRF token)."
             )
         kili_form = httpx.get(
             f"{runner.url}/api/exports/{job['id']}", headers={"Authorization": f"X-API-Key: {runner.admin_key}"}

@@ -30,6 +30,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from labelport.errors import LabelportError, NotFound, PermissionDenied
+from labelport.server.web import auth as web_auth
 from labelport.services import api_keys, jobs
 from labelport.services.context import ActingContext
 from labelport.services.job_runner import QUEUE_NAME, BrokerQueue, BrokerUnavailable, Dispatcher, RunnerConfig
@@ -119,9 +120,15 @@ class JobsApi:
     async def _acting(self, request: Request) -> ActingContext | None:
         assert self.store is not None
         found = await run_in_threadpool(api_keys.authenticate, self.store, request.headers.items())
-        if found is None:
+        if found is not None:
+            email: str | None = found.email
+        else:  # the web UI's pages: the session cookie, and for a POST the session's CSRF token
+            email = await run_in_threadpool(
+                web_auth.session_email, self.store, request.method, request.cookies, request.headers
+            )
+        if email is None:
             return None
-        return ActingContext(self.store, found.email, new_user_role=None, disable_tqdm=True)
+        return ActingContext(self.store, email, new_user_role=None, disable_tqdm=True)
 
     async def _call(self, request: Request, action: Callable[[ActingContext], Any], status: int = 200) -> Response:
         acting = await self._acting(request)
@@ -130,7 +137,8 @@ class JobsApi:
                 401,
                 "UNAUTHENTICATED",
                 "Invalid API key: send a valid one as 'X-API-Key: <key>' or 'Authorization: X-API-Key: <key>' "
-                "(create one with `labelport api-key create EMAIL`).",
+                "(create one with `labelport api-key create EMAIL`), or sign in to the web UI (a POST from its "
+                "pages carries the session's CSRF token).",
             )
         try:
             result = await run_in_threadpool(action, acting)
