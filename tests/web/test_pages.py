@@ -409,3 +409,17 @@ def test_a_text_asset_shows_its_text(app_client, web_store):
     page = app_client.get(f"/projects/{project}/assets/{asset_id}").text
     assert '<pre class="text-asset">Once &lt;b&gt;upon&lt;/b&gt; a time</pre>' in page
     assert "Summary: <strong>a tale</strong>" in page
+
+
+def test_the_export_jobs_api_takes_the_session_and_a_post_only_with_its_csrf_token(app_client, web_store):
+    token = sign_in_as(app_client, ADMIN_EMAIL)
+    listed = app_client.get(f"/api/exports?project_id={web_store.project_id}")
+    assert listed.status_code == 200 and listed.json() == {"jobs": []}
+    body = {"project_id": web_store.project_id, "fmt": "no_such_format"}
+    assert app_client.post("/api/exports", json=body).status_code == 401  # the session's cookie, no token
+    assert app_client.post("/api/exports", json=body, headers={"X-CSRF-Token": "forged"}).status_code == 401
+    refused = app_client.post("/api/exports", json=body, headers={"X-CSRF-Token": token})
+    assert refused.status_code == 400  # signed in: the request reaches the options, which name the format
+    assert "no_such_format" in refused.json()["errors"][0]["message"]
+    app_client.cookies.clear()
+    assert app_client.get(f"/api/exports?project_id={web_store.project_id}").status_code == 401
