@@ -19,6 +19,8 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 from tqdm import tqdm
 
 from labelport.client import Client
+from labelport.colors import PALETTE
+from labelport.colors import category_colors as hex_colors
 from labelport.enums import SPECIAL_RESPONSE_KEYS, InputType, MLTask, Tool
 from labelport.errors import NotFound, ValidationError, a_or_an
 from labelport.export.geometry import Point, bounds, ring, rotation_of, unrotate
@@ -26,25 +28,6 @@ from labelport.ontology import Job, Ontology
 
 RGB = tuple[int, int, int]
 
-#: Colours of the categories that the ontology gives none, in ontology order.
-PALETTE: tuple[str, ...] = (
-    "#E6194B",
-    "#3CB44B",
-    "#4363D8",
-    "#F58231",
-    "#911EB4",
-    "#42D4F4",
-    "#F032E6",
-    "#BFEF45",
-    "#FABED4",
-    "#469990",
-    "#DCBEFF",
-    "#9A6324",
-    "#FFE119",
-    "#800000",
-    "#AAFFC3",
-    "#000075",
-)
 LINE_WIDTH = 2
 MARKER_RADIUS = 4
 FILL_ALPHA = 96
@@ -91,20 +74,8 @@ def hex_to_rgb(color: str) -> RGB:
 
 
 def category_colors(ontology: Ontology) -> dict[tuple[str, str], RGB]:
-    """The colour of every (job, category) of the object jobs: the ontology's, else the palette's next
-    one, in ontology order."""
-    colors: dict[tuple[str, str], RGB] = {}
-    next_default = 0
-    for job in ontology:
-        if not job.is_object_job:
-            continue
-        for category in job.categories.values():
-            if category.color:
-                colors[(job.name, category.key)] = hex_to_rgb(category.color)
-            else:
-                colors[(job.name, category.key)] = hex_to_rgb(PALETTE[next_default % len(PALETTE)])
-                next_default += 1
-    return colors
+    """The colour of every (job, category) of the object jobs (:func:`labelport.colors.category_colors`, as RGB)."""
+    return {key: hex_to_rgb(color) for key, color in hex_colors(ontology).items()}
 
 
 # -- what a label asks to draw ------------------------------------------------------------------------

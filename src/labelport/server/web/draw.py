@@ -16,26 +16,10 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from labelport.colors import PALETTE, category_colors
 from labelport.enums import SPECIAL_RESPONSE_KEYS, MLTask, Tool
 from labelport.export.geometry import Point, ring, rotation_of, unrotate
 from labelport.ontology import Job, Ontology
-
-#: Colours of the categories that the ontology gives none, in ontology order.
-PALETTE = (
-    "#E6194B",
-    "#3CB44B",
-    "#4363D8",
-    "#F58231",
-    "#911EB4",
-    "#42D4F4",
-    "#F032E6",
-    "#BFEF45",
-    "#469990",
-    "#9A6324",
-    "#800000",
-    "#000075",
-)
-
 
 #: An SVG element before its styling: the tag, its geometric attributes, whether it is filled.
 _Drawn = tuple[str, tuple[tuple[str, str], ...], bool]
@@ -73,23 +57,6 @@ class Answer:
     job: str
     instruction: str
     text: str
-
-
-def category_colors(ontology: Ontology) -> dict[tuple[str, str], str]:
-    """The colour of every (job, category) of the object jobs: the ontology's, else the palette's next
-    one, in ontology order (as ``labelport preview`` colours them)."""
-    colors: dict[tuple[str, str], str] = {}
-    following = 0
-    for job in ontology:
-        if not job.is_object_job:
-            continue
-        for category in job.categories.values():
-            if category.color:
-                colors[(job.name, category.key)] = category.color
-            else:
-                colors[(job.name, category.key)] = PALETTE[following % len(PALETTE)]
-                following += 1
-    return colors
 
 
 def _num(value: float) -> str:

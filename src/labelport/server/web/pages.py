@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from labelport import __version__
+from labelport.colors import category_colors
 from labelport.enums import AssetStatus, LabelType, ProjectRole
 from labelport.errors import FilterError, LabelportError, NotFound, PermissionDenied
 from labelport.export import formats
@@ -176,7 +177,7 @@ def _project(web: Web) -> browse.ProjectView:
 
 def settings_page(web: Web) -> Response:
     view = _project(web)
-    return web.render("settings.html", view=view, tab="settings", colors=draw.category_colors(view.info.ontology))
+    return web.render("settings.html", view=view, tab="settings", colors=category_colors(view.info.ontology))
 
 
 # -- assets -------------------------------------------------------------------------------------------
@@ -287,7 +288,7 @@ def asset_page(web: Web) -> Response:
         asset=asset,
         labels=labels,
         jobs=jobs,
-        colors=draw.category_colors(view.info.ontology),
+        colors=category_colors(view.info.ontology),
         width=width,
         height=height,
         frame_total=frame_total,
