@@ -190,6 +190,10 @@ def test_version_3_stores_get_the_table_of_jobs(database_url, tmp_path):
         client.create_user("u@b.c")
         with client.store.write() as conn:
             conn.execute(text("DROP TABLE jobs"))
+            conn.execute(text("DROP TABLE web_sessions"))  # version 5
+            conn.execute(text("DROP TABLE passwords"))
+            conn.execute(text("DROP INDEX ix_labels_member_assets"))
+            conn.execute(text("DROP INDEX ix_labels_member_honeypot"))
             conn.execute(text("UPDATE labelport_meta SET value='3' WHERE key='schema_version'"))
     store = Store(database_url, media)
     with store.read() as conn:
@@ -234,8 +238,8 @@ def test_sqlite_limits_the_write_ahead_log_left_after_a_checkpoint(tmp_path):
     store.close()
 
 
-def test_version_3_stores_get_the_sign_in_tables(database_url, tmp_path):
-    """Migration to version 4: empty passwords and web_sessions tables, in which a password then works."""
+def test_version_4_stores_get_the_sign_in_tables(database_url, tmp_path):
+    """Migration to version 5: empty passwords and web_sessions tables, in which a password then works."""
     from labelport.services import sign_in
 
     media = tmp_path / "media"
@@ -246,10 +250,11 @@ def test_version_3_stores_get_the_sign_in_tables(database_url, tmp_path):
             conn.execute(text("DROP TABLE passwords"))
             conn.execute(text("DROP INDEX ix_labels_member_assets"))
             conn.execute(text("DROP INDEX ix_labels_member_honeypot"))
-            conn.execute(text("UPDATE labelport_meta SET value='3' WHERE key='schema_version'"))
+            conn.execute(text("UPDATE labelport_meta SET value='4' WHERE key='schema_version'"))
     store = Store(database_url, media)
     with store.read() as conn:
-        assert migrations.current_version(conn) == migrations.LATEST_VERSION
+        assert migrations.current_version(conn) == migrations.LATEST_VERSION == 5
+        assert migrations.STEPS[3].__name__ == "_web_ui"
         assert conn.execute(select(func.count()).select_from(schema.passwords)).scalar_one() == 0
         assert conn.execute(select(func.count()).select_from(schema.web_sessions)).scalar_one() == 0
         names = {index["name"] for index in inspect(conn).get_indexes("labels")}
