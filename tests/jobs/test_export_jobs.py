@@ -171,7 +171,7 @@ def test_a_broker_that_cannot_be_reached_refuses_the_job_and_records_it_failed(d
             "Unknown export options ['filename']; an export job takes fmt and these export_labels arguments: "
             "asset_ids, layout, single_file, with_assets, external_ids, asset_filter_kwargs, normalized_coordinates, "
             "label_type_in, include_sent_back_labels, export_type, strict, split, split_seed, split_stratify, "
-            "dataset_root, workers.",
+            "dataset_root, dataset_layout, workers.",
         ),
         (
             {"project_id": "P"},

@@ -121,3 +121,14 @@ def test_prune_wants_a_duration(client):
     result = CliRunner(env=env).invoke(main, ["jobs", "prune", "--older-than", "a week"])
     assert result.exit_code == 2
     assert "Invalid value for --older-than: 'a week' is not a duration such as 7d, 12h, 30m or 90s." in result.output
+
+
+def test_a_job_takes_every_option_of_export_labels_by_its_name():
+    import dataclasses
+
+    from labelport.services.exports import ExportRequest
+    from labelport.services.jobs import EXPORT_OPTIONS
+
+    # annotation_modifier is a Python callable: it cannot travel in a job's JSON
+    names = {field.name for field in dataclasses.fields(ExportRequest)} - {"fmt", "annotation_modifier"}
+    assert sorted(EXPORT_OPTIONS) == sorted(names)

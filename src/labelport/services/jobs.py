@@ -63,6 +63,7 @@ EXPORT_OPTIONS = (
     "split_seed",
     "split_stratify",
     "dataset_root",
+    "dataset_layout",
     "workers",
 )
 

@@ -116,6 +116,7 @@ function exportOptions(form) {
     project_id: form.dataset.projectId,
     fmt: value("fmt"),
     layout: value("layout"),
+    dataset_layout: value("dataset_layout"),
     single_file: checked("single_file"),
     with_assets: checked("with_assets"),
     export_type: value("export_type"),
