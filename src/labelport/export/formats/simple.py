@@ -20,11 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from labelport.enums import InputType, MLTask
 from labelport.export import geometry
-from labelport.export.archive import compressed
 from labelport.export.formats import register
 from labelport.export.formats.base import (
     HONOURED,
@@ -35,68 +32,25 @@ from labelport.export.formats.base import (
     FormatSpec,
     OptionRule,
     Refused,
-    StagedWriter,
     Unused,
 )
 from labelport.export.media import add_media
 from labelport.export.model import ExportAsset
-from labelport.export.names import NameAllocator, safe_path
+from labelport.export.names import safe_path
+from labelport.export.records import RecordWriter
 from labelport.export.report import Tally
-from labelport.export.zipwriter import Deflated, DeflatedPart
 from labelport.ontology import Job
 
 _TASKS = frozenset({MLTask.CLASSIFICATION, MLTask.OBJECT_DETECTION, MLTask.NAMED_ENTITIES_RECOGNITION})
 _ENTITY_KEYS = ("beginId", "beginOffset", "content", "endId", "endOffset")
-_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 
 
-class SimpleWriter(StagedWriter):
+class SimpleWriter(RecordWriter):
     """The Kili format's files (``labels/<name>.json`` or ``data.json``) and media (``assets/``), with each label
     reduced to the answer of the one job."""
 
-    def open(self) -> None:
-        self.names = NameAllocator()  # labels/<name>.json
-        self.media_names = NameAllocator(self.names.renamed)  # assets/<name><suffix>, renames reported alike
-        # data.json is spooled (compressed as it comes) and written in close(): media members come meanwhile.
-        self.spool: DeflatedPart | None = self.ctx.archive.part() if self.ctx.options.single_file else None
-        self.first = True
-
-    def parallel(self) -> bool:
-        return not self.ctx.options.with_assets  # the record names its media member, allocated in emit()
-
-    def convert(self, asset: ExportAsset, tally: Tally) -> bytes | Deflated | None:
-        """The asset's JSON record: compressed for its own member, as it is for ``data.json``; None with media
-        (made in :meth:`emit`, which names them)."""
-        if self.ctx.options.with_assets:
-            return None
-        data = orjson.dumps(self._record(asset, asset.content, tally), option=_OPTIONS)
-        return data if self.ctx.options.single_file else compressed(data)
-
-    def emit(self, asset: ExportAsset, converted: bytes | Deflated | None, tally: Tally) -> None:
-        if converted is None:
-            converted = orjson.dumps(self._record(asset, self._media(asset), tally), option=_OPTIONS)
-        tally.tell(self.ctx.report)
-        if self.spool is not None:
-            assert isinstance(converted, bytes)
-            self.spool.write(converted if self.first else b",\n" + converted)
-            self.first = False
-            return
-        member = f"labels/{self.names.allocate(asset.external_id, safe_path(asset.external_id), ('.json',))}.json"
-        if isinstance(converted, Deflated):
-            self.ctx.archive.write_member(member, converted)
-        else:
-            self.ctx.archive.write_bytes(member, converted)
-        self.ctx.report.files += 1
-
-    def close(self) -> None:
-        if self.spool is not None:
-            with self.ctx.archive.open("data.json", large=True) as out:
-                out.write(b"[\n")
-                out.write_part(self.spool)
-                out.write(b"\n]\n" if not self.first else b"]\n")
-            self.spool.close()
-            self.ctx.report.files += 1
-        self.ctx.extras["renamed"] = self.names.renamed
+    def record(self, asset: ExportAsset, tally: Tally, *, with_media: bool) -> dict[str, Any]:
+        return self._record(asset, self._media(asset) if with_media else asset.content, tally)
 
     def _media(self, asset: ExportAsset) -> str:
         """The asset's ``content``: its member under ``assets/`` once copied, else as stored (a TEXT asset's
